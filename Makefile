@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kipc: kernel-managed IPC objects.
+#
+#   make            build the module (kmod/kipc.ko), library, tools, selftests
+#   make check      install what is missing, build, and run the selftests in a
+#                   VM (or natively where modules can be loaded)
+#   make bench      the comparison benchmark (see README.md)
+#   make lint       checkpatch --strict and sparse on the module
+#
+# KVER picks the kernel (default: scripts/kver.sh); KDIR overrides its build
+# dir.  KIPC_NATIVE=1 runs on the host instead of a VM.
+
+KVER ?= $(shell scripts/kver.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
+
+MODULE := kmod/kipc.ko
+VM := scripts/vm.sh --kver $(KVER)
+
+.PHONY: all module selftests check deps clean lint checkpatch sparse
+
+all: module selftests
+
+deps:
+	@scripts/deps.sh
+
+module:
+	@test -d "$(KDIR)" || { echo "no kernel build dir '$(KDIR)': run scripts/deps.sh or set KVER/KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+selftests:
+	$(MAKE) -C selftests/kipc
+
+check: deps
+	@$(MAKE) --no-print-directory all KVER=$(KVER)
+	$(VM) --module $(MODULE) -- env KIPC_MODULE=$(CURDIR)/$(MODULE) selftests/kipc/run_all.sh
+
+# Style and static checks for the kernel code.
+CHECKPATCH := $(CACHE)/checkpatch/checkpatch.pl
+
+$(CHECKPATCH):
+	@scripts/deps.sh linux-source-6.1
+	@mkdir -p $(dir $@)
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(dir $@) --strip-components=2 \
+		linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+
+checkpatch: $(CHECKPATCH)
+	$(CHECKPATCH) --strict --no-tree --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f kmod/*.c kmod/*.h include/uapi/linux/kipc.h
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules 2>&1 | tee $(CACHE)/sparse.log
+	@! grep -E 'warning|error' $(CACHE)/sparse.log
+
+lint: checkpatch sparse
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C selftests/kipc clean

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernel versions kipc builds against (6.1 to 6.12)
+ * and the kernel interfaces a module cannot call directly live here, so that
+ * the rest of the code reads as if written for one kernel.
+ */
+#ifndef _KIPC_COMPAT_H
+#define _KIPC_COMPAT_H
+
+#include <linux/ipc_namespace.h>
+#include <linux/proc_ns.h>
+#include <linux/version.h>
+
+/*
+ * put_ipc_ns() is not exported, but every IPC namespace carries its nsfs
+ * operations, whose ->put is ipcns_put() -> put_ipc_ns().  Dropping our
+ * reference through it frees the namespace exactly as nsfs would.
+ */
+static inline struct ipc_namespace *kipc_get_ipc_ns(struct ipc_namespace *ns)
+{
+	return get_ipc_ns(ns);
+}
+
+static inline void kipc_put_ipc_ns(struct ipc_namespace *ns)
+{
+	ns->ns.ops->put(&ns->ns);
+}
+
+/* True when the only reference left on @ns is the one kipc holds. */
+static inline bool kipc_ipc_ns_orphaned(struct ipc_namespace *ns)
+{
+	return refcount_read(&ns->ns.count) == 1;
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define kipc_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#define kipc_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
+#else
+#define kipc_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#define kipc_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
+#endif
+
+/* 6.12 dropped no_llseek(): a NULL ->llseek now means "cannot seek". */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define kipc_no_llseek	NULL
+#else
+#define kipc_no_llseek	no_llseek
+#endif
+
+#endif /* _KIPC_COMPAT_H */

@@ -1,0 +1,1134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc message queues: one object serving both SysV selection (by type, in
+ * arrival order) and POSIX order (highest priority first, FIFO within one).
+ *
+ * Every message sits on two lists: the arrival list, which SysV selection
+ * walks, and the list of its priority bucket; buckets live in an rbtree
+ * whose leftmost node is the highest priority, so a POSIX receive is O(1).
+ *
+ * The fast paths are those of ipc/msg.c and ipc/mqueue.c: a sender hands its
+ * message straight to a waiting receiver without queueing it (pipelined
+ * send), only one waiter is woken per message or per freed slot, and every
+ * wake-up happens after the queue lock is dropped.  Payloads are copied
+ * outside the lock, into messages from kipc's own memcg-accounted caches.
+ *
+ * A receiver whose copy to user space faults puts the message back where it
+ * was (by arrival sequence), so a bad pointer loses nothing.
+ */
+#include <linux/poll.h>
+#include <linux/rbtree.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "kipc.h"
+
+#define KIPC_QUEUE_DEFAULT_MSGS		10
+#define KIPC_QUEUE_DEFAULT_MSGSIZE	8192
+
+struct kipc_msg_seg {
+	struct kipc_msg_seg *next;
+	/* payload follows */
+};
+
+struct kipc_prio {
+	struct rb_node node;
+	struct list_head msgs;
+	u32 prio;
+};
+
+struct kipc_qmsg {
+	struct list_head arrival;	/* kipc_queue.msgs */
+	struct list_head prio_link;	/* kipc_prio.msgs */
+	struct kipc_prio *bucket;
+	struct kipc_msg_seg *next;
+	refcount_t ref;			/* the queue's (or receiver's) and peekers' */
+	u32 prio;
+	u32 len;
+	s64 type;
+	u64 seq;
+	/* payload follows */
+};
+
+#define KIPC_MSG_SIZE		256
+#define KIPC_MSG_INLINE		(KIPC_MSG_SIZE - sizeof(struct kipc_qmsg))
+#define KIPC_SEG_SIZE		PAGE_SIZE
+#define KIPC_SEG_INLINE		(KIPC_SEG_SIZE - sizeof(struct kipc_msg_seg))
+
+static struct kmem_cache *kipc_msg_cache;
+static struct kmem_cache *kipc_seg_cache;
+static struct kmem_cache *kipc_prio_cache;
+
+struct kipc_queue {
+	struct kipc_object obj;		/* obj.lock guards all below */
+	struct list_head msgs;
+	struct rb_root_cached prios;
+	struct kipc_prio *spare;	/* so inserting never allocates */
+	struct list_head receivers;	/* struct kipc_qwaiter, FIFO */
+	struct list_head senders;
+	wait_queue_head_t poll_wq;
+
+	u32 max_msgs;
+	u32 max_msgsize;
+	u64 max_bytes;
+	u32 nmsgs;
+	u64 bytes;
+	u64 next_seq;
+
+	u64 sent;
+	u64 received;
+	ktime_t stime;
+	ktime_t rtime;
+	struct pid *lspid;
+	struct pid *lrpid;
+
+	struct pid *notify_pid;		/* registered process, or NULL */
+	u32 notify_how;
+	u32 notify_signo;
+	u64 notify_value;
+};
+
+static inline struct kipc_queue *to_queue(struct kipc_object *obj)
+{
+	return container_of(obj, struct kipc_queue, obj);
+}
+
+/*
+ * A task blocked in send or receive.  It lives on the waiter's stack; a
+ * waker removes it from its list and sets @done under the queue lock, and the
+ * waiter reads the outcome only under the same lock.
+ */
+struct kipc_qwaiter {
+	struct list_head link;
+	struct task_struct *task;
+	bool done;
+	int result;			/* -errno, or 0 */
+	struct kipc_qmsg *msg;		/* receive: the message handed over */
+	u32 flags;			/* receive: KIPC_F_* selection */
+	s64 type;
+	u32 bufsize;
+	u32 need;			/* send: payload bytes to fit */
+};
+
+/* Tasks to wake once the lock is dropped. */
+struct kipc_wake_list {
+	unsigned int n;
+	struct task_struct *task[4];
+};
+
+static void kipc_waiter_done(struct kipc_qwaiter *w, int result,
+			     struct kipc_wake_list *wl)
+{
+	list_del_init(&w->link);
+	w->result = result;
+	w->done = true;
+	if (wl && wl->n < ARRAY_SIZE(wl->task)) {
+		get_task_struct(w->task);
+		wl->task[wl->n++] = w->task;
+	} else {
+		/* The waiter cannot return before we drop the lock. */
+		wake_up_process(w->task);
+	}
+}
+
+static void kipc_wake_list_run(struct kipc_wake_list *wl)
+{
+	unsigned int i;
+
+	for (i = 0; i < wl->n; i++) {
+		wake_up_process(wl->task[i]);
+		put_task_struct(wl->task[i]);
+	}
+}
+
+/* Messages */
+
+static void kipc_qmsg_free(struct kipc_qmsg *msg)
+{
+	struct kipc_msg_seg *seg = msg->next, *next;
+
+	while (seg) {
+		next = seg->next;
+		kmem_cache_free(kipc_seg_cache, seg);
+		seg = next;
+	}
+	kmem_cache_free(kipc_msg_cache, msg);
+}
+
+static void kipc_qmsg_put(struct kipc_qmsg *msg)
+{
+	if (refcount_dec_and_test(&msg->ref))
+		kipc_qmsg_free(msg);
+}
+
+static struct kipc_qmsg *kipc_qmsg_load(const void __user *src, u32 len)
+{
+	struct kipc_msg_seg **pseg;
+	struct kipc_qmsg *msg;
+	size_t chunk;
+
+	msg = kmem_cache_alloc(kipc_msg_cache, GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	msg->next = NULL;
+	msg->len = len;
+	refcount_set(&msg->ref, 1);
+
+	chunk = min_t(size_t, len, KIPC_MSG_INLINE);
+	if (copy_from_user(msg + 1, src, chunk))
+		goto fault;
+	src += chunk;
+	len -= chunk;
+	pseg = &msg->next;
+	while (len) {
+		struct kipc_msg_seg *seg;
+
+		seg = kmem_cache_alloc(kipc_seg_cache, GFP_KERNEL_ACCOUNT);
+		if (!seg) {
+			kipc_qmsg_free(msg);
+			return ERR_PTR(-ENOMEM);
+		}
+		seg->next = NULL;
+		*pseg = seg;
+		pseg = &seg->next;
+		chunk = min_t(size_t, len, KIPC_SEG_INLINE);
+		if (copy_from_user(seg + 1, src, chunk))
+			goto fault;
+		src += chunk;
+		len -= chunk;
+	}
+	return msg;
+
+fault:
+	kipc_qmsg_free(msg);
+	return ERR_PTR(-EFAULT);
+}
+
+static int kipc_qmsg_store(const struct kipc_qmsg *msg, void __user *dst,
+			   u32 len)
+{
+	const struct kipc_msg_seg *seg = msg->next;
+	size_t chunk;
+
+	chunk = min_t(size_t, len, KIPC_MSG_INLINE);
+	if (copy_to_user(dst, msg + 1, chunk))
+		return -EFAULT;
+	dst += chunk;
+	len -= chunk;
+	while (len && seg) {
+		chunk = min_t(size_t, len, KIPC_SEG_INLINE);
+		if (copy_to_user(dst, seg + 1, chunk))
+			return -EFAULT;
+		dst += chunk;
+		len -= chunk;
+		seg = seg->next;
+	}
+	return 0;
+}
+
+/* Queue structure, all under obj.lock */
+
+static struct kipc_prio *kipc_prio_bucket(struct kipc_queue *q, u32 prio)
+{
+	struct rb_node **link = &q->prios.rb_root.rb_node, *parent = NULL;
+	bool leftmost = true;
+	struct kipc_prio *b;
+
+	while (*link) {
+		parent = *link;
+		b = rb_entry(parent, struct kipc_prio, node);
+		if (b->prio == prio)
+			return b;
+		/* Higher priorities sort left, so the leftmost is the next. */
+		if (prio > b->prio) {
+			link = &parent->rb_left;
+		} else {
+			link = &parent->rb_right;
+			leftmost = false;
+		}
+	}
+	b = q->spare;
+	if (!b)
+		return NULL;
+	q->spare = NULL;
+	b->prio = prio;
+	INIT_LIST_HEAD(&b->msgs);
+	rb_link_node(&b->node, parent, link);
+	rb_insert_color_cached(&b->node, &q->prios, leftmost);
+	return b;
+}
+
+/* Put @entry into @head ordered by sequence; new messages go to the tail. */
+static void kipc_list_insert_seq(struct list_head *entry, struct list_head *head,
+				 u64 seq, size_t offset)
+{
+	struct list_head *pos;
+
+	list_for_each_prev(pos, head) {
+		const struct kipc_qmsg *m = (const void *)pos - offset;
+
+		if (m->seq < seq)
+			break;
+	}
+	list_add(entry, pos);
+}
+
+static int kipc_queue_insert(struct kipc_queue *q, struct kipc_qmsg *msg)
+{
+	struct kipc_prio *b = kipc_prio_bucket(q, msg->prio);
+
+	if (!b)
+		return -ENOMEM;
+	msg->bucket = b;
+	kipc_list_insert_seq(&msg->prio_link, &b->msgs, msg->seq,
+			     offsetof(struct kipc_qmsg, prio_link));
+	kipc_list_insert_seq(&msg->arrival, &q->msgs, msg->seq,
+			     offsetof(struct kipc_qmsg, arrival));
+	q->nmsgs++;
+	q->bytes += msg->len;
+	atomic64_inc(&kipc_counters.msgs);
+	return 0;
+}
+
+static void kipc_queue_unlink(struct kipc_queue *q, struct kipc_qmsg *msg)
+{
+	struct kipc_prio *b = msg->bucket;
+
+	list_del(&msg->arrival);
+	list_del(&msg->prio_link);
+	if (list_empty(&b->msgs)) {
+		rb_erase_cached(&b->node, &q->prios);
+		if (!q->spare)
+			q->spare = b;
+		else
+			kmem_cache_free(kipc_prio_cache, b);
+	}
+	q->nmsgs--;
+	q->bytes -= msg->len;
+	atomic64_dec(&kipc_counters.msgs);
+}
+
+static bool kipc_queue_fits(const struct kipc_queue *q, u32 len)
+{
+	return q->nmsgs < q->max_msgs && q->bytes + len <= q->max_bytes;
+}
+
+static bool kipc_msg_matches(const struct kipc_qmsg *msg, u32 flags, s64 type)
+{
+	if (!(flags & KIPC_F_SYSV) || type == 0)
+		return true;
+	if (type > 0)
+		return (flags & KIPC_F_EXCEPT) ? msg->type != type :
+						 msg->type == type;
+	return msg->type <= (type == S64_MIN ? S64_MAX : -type);
+}
+
+static struct kipc_qmsg *kipc_queue_find(struct kipc_queue *q, u32 flags,
+					 s64 type)
+{
+	struct kipc_qmsg *msg, *best = NULL;
+	struct rb_node *node;
+
+	if (!(flags & KIPC_F_SYSV)) {
+		node = rb_first_cached(&q->prios);
+		if (!node)
+			return NULL;
+		return list_first_entry(&rb_entry(node, struct kipc_prio, node)->msgs,
+					struct kipc_qmsg, prio_link);
+	}
+	if (type >= 0) {
+		list_for_each_entry(msg, &q->msgs, arrival)
+			if (kipc_msg_matches(msg, flags, type))
+				return msg;
+		return NULL;
+	}
+	/* type < 0: the lowest type not above -type, oldest among equals. */
+	list_for_each_entry(msg, &q->msgs, arrival) {
+		if (kipc_msg_matches(msg, flags, type) &&
+		    (!best || msg->type < best->type)) {
+			best = msg;
+			if (best->type == 1)
+				break;
+		}
+	}
+	return best;
+}
+
+/* Wake the first blocked sender whose message now fits. */
+static void kipc_queue_wake_sender(struct kipc_queue *q,
+				   struct kipc_wake_list *wl)
+{
+	struct kipc_qwaiter *w;
+
+	list_for_each_entry(w, &q->senders, link) {
+		if (kipc_queue_fits(q, w->need)) {
+			kipc_waiter_done(w, 0, wl);
+			return;
+		}
+	}
+}
+
+/*
+ * Pipelined send: find a blocked receiver that takes @msg.  Receivers that
+ * select it but cannot take it are answered on the way, as msgrcv() does.
+ */
+static struct kipc_qwaiter *kipc_queue_pick_receiver(struct kipc_queue *q,
+						     const struct kipc_qmsg *msg,
+						     struct kipc_wake_list *wl)
+{
+	struct kipc_qwaiter *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, &q->receivers, link) {
+		if (!kipc_msg_matches(msg, w->flags, w->type))
+			continue;
+		if (w->flags & KIPC_F_PEEK) {
+			kipc_waiter_done(w, 0, wl);	/* look again */
+			continue;
+		}
+		if (msg->len > w->bufsize && !(w->flags & KIPC_F_NOERROR)) {
+			kipc_waiter_done(w, (w->flags & KIPC_F_SYSV) ?
+					 -E2BIG : -EMSGSIZE, wl);
+			continue;
+		}
+		return w;
+	}
+	return NULL;
+}
+
+static void kipc_queue_poll_wake(struct kipc_queue *q)
+{
+	if (wq_has_sleeper(&q->poll_wq))
+		wake_up_interruptible_poll(&q->poll_wq,
+					   EPOLLIN | EPOLLRDNORM |
+					   EPOLLOUT | EPOLLWRNORM);
+}
+
+struct kipc_notification {
+	struct pid *pid;
+	u32 how;
+	u32 signo;
+	u64 value;
+};
+
+static void kipc_queue_take_notification(struct kipc_queue *q,
+					 struct kipc_notification *n)
+{
+	n->pid = q->notify_pid;
+	n->how = q->notify_how;
+	n->signo = q->notify_signo;
+	n->value = q->notify_value;
+	q->notify_pid = NULL;
+}
+
+static void kipc_notification_deliver(struct kipc_notification *n)
+{
+	struct kernel_siginfo info;
+	struct task_struct *task;
+
+	if (!n->pid)
+		return;
+	if (n->how == KIPC_NOTIFY_SIGNAL) {
+		clear_siginfo(&info);
+		info.si_signo = n->signo;
+		info.si_code = SI_MESGQ;
+		info.si_value.sival_ptr = (void __user *)(uintptr_t)n->value;
+		info.si_pid = task_tgid_nr_ns(current, ns_of_pid(n->pid));
+		info.si_uid = from_kuid_munged(current_user_ns(), current_uid());
+		task = get_pid_task(n->pid, PIDTYPE_PID);
+		if (task) {
+			send_sig_info(n->signo, &info, task);
+			put_task_struct(task);
+		}
+	}
+	put_pid(n->pid);
+}
+
+static void kipc_queue_note_send(struct kipc_queue *q)
+{
+	q->sent++;
+	q->stime = ktime_get_real();
+	if (q->lspid != task_tgid(current)) {
+		put_pid(q->lspid);
+		q->lspid = get_pid(task_tgid(current));
+	}
+}
+
+static void kipc_queue_note_recv(struct kipc_queue *q)
+{
+	q->received++;
+	q->rtime = ktime_get_real();
+	if (q->lrpid != task_tgid(current)) {
+		put_pid(q->lrpid);
+		q->lrpid = get_pid(task_tgid(current));
+	}
+}
+
+/* Send and receive */
+
+static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
+			       struct kipc_deadline *dl)
+{
+	struct kipc_notification note = { };
+	struct kipc_wake_list wl = { };
+	struct kipc_prio *bucket = NULL;
+	struct kipc_qwaiter self, *r;
+	int ret, err = 0;
+
+	if (!READ_ONCE(q->spare))
+		bucket = kmem_cache_alloc(kipc_prio_cache, GFP_KERNEL_ACCOUNT);
+
+	spin_lock(&q->obj.lock);
+	if (!q->spare && bucket) {
+		q->spare = bucket;
+		bucket = NULL;
+	}
+	for (;;) {
+		if (q->obj.removed) {
+			ret = -EIDRM;
+			break;
+		}
+		msg->seq = q->next_seq++;
+		r = kipc_queue_pick_receiver(q, msg, &wl);
+		if (r) {
+			r->msg = msg;
+			kipc_waiter_done(r, 0, &wl);
+			kipc_queue_note_send(q);
+			ret = 0;
+			break;
+		}
+		if (kipc_queue_fits(q, msg->len)) {
+			ret = kipc_queue_insert(q, msg);
+			if (!ret) {
+				kipc_queue_note_send(q);
+				if (q->nmsgs == 1 && q->notify_pid)
+					kipc_queue_take_notification(q, &note);
+			}
+			break;
+		}
+		if (err) {
+			/* We may have been picked for the room: pass it on. */
+			kipc_queue_wake_sender(q, &wl);
+			ret = err;
+			break;
+		}
+		if (dl->nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+
+		self.task = current;
+		self.done = false;
+		self.need = msg->len;
+		list_add_tail(&self.link, &q->senders);
+		__set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock(&q->obj.lock);
+
+		err = kipc_deadline_sleep(dl);
+
+		spin_lock(&q->obj.lock);
+		if (!self.done)
+			list_del(&self.link);
+		else if (self.result)
+			err = self.result;
+	}
+	spin_unlock(&q->obj.lock);
+
+	kipc_wake_list_run(&wl);
+	if (!ret)
+		kipc_queue_poll_wake(q);
+	kipc_notification_deliver(&note);
+	if (bucket)
+		kmem_cache_free(kipc_prio_cache, bucket);
+	return ret;
+}
+
+/*
+ * Take (or, with KIPC_F_PEEK, reference) the message a receive selects.
+ * Returns the message, with one reference for the caller.
+ */
+static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
+					     s64 type, u32 bufsize,
+					     struct kipc_deadline *dl)
+{
+	struct kipc_wake_list wl = { };
+	struct kipc_qwaiter self;
+	struct kipc_qmsg *msg;
+	int ret, err = 0;
+
+	spin_lock(&q->obj.lock);
+	for (;;) {
+		if (q->obj.removed) {
+			ret = -EIDRM;
+			break;
+		}
+		msg = kipc_queue_find(q, flags, type);
+		if (msg) {
+			if (msg->len > bufsize && !(flags & KIPC_F_NOERROR)) {
+				ret = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
+				break;
+			}
+			if (flags & KIPC_F_PEEK) {
+				refcount_inc(&msg->ref);
+			} else {
+				kipc_queue_unlink(q, msg);
+				kipc_queue_note_recv(q);
+				kipc_queue_wake_sender(q, &wl);
+			}
+			ret = 0;
+			break;
+		}
+		if (err) {
+			ret = err;
+			break;
+		}
+		if (dl->nonblock) {
+			ret = (flags & KIPC_F_SYSV) ? -ENOMSG : -EAGAIN;
+			break;
+		}
+
+		self.task = current;
+		self.done = false;
+		self.msg = NULL;
+		self.flags = flags;
+		self.type = type;
+		self.bufsize = bufsize;
+		list_add_tail(&self.link, &q->receivers);
+		__set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock(&q->obj.lock);
+
+		err = kipc_deadline_sleep(dl);
+
+		spin_lock(&q->obj.lock);
+		if (!self.done) {
+			list_del(&self.link);
+		} else if (self.msg) {
+			msg = self.msg;
+			kipc_queue_note_recv(q);
+			ret = 0;
+			break;
+		} else if (self.result) {
+			ret = self.result;
+			break;
+		}
+	}
+	spin_unlock(&q->obj.lock);
+
+	kipc_wake_list_run(&wl);
+	if (ret)
+		return ERR_PTR(ret);
+	if (!(flags & KIPC_F_PEEK))
+		kipc_queue_poll_wake(q);
+	return msg;
+}
+
+/* A receiver could not deliver @msg: put it back where it was. */
+static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
+{
+	struct kipc_prio *bucket;
+
+	/* Rare path, and the message must not be lost for want of a node. */
+	bucket = kmem_cache_alloc(kipc_prio_cache, GFP_KERNEL | __GFP_NOFAIL);
+	spin_lock(&q->obj.lock);
+	if (!q->spare) {
+		q->spare = bucket;
+		bucket = NULL;
+	}
+	if (q->obj.removed || kipc_queue_insert(q, msg))
+		kipc_qmsg_put(msg);
+	else
+		q->received--;
+	spin_unlock(&q->obj.lock);
+	if (bucket)
+		kmem_cache_free(kipc_prio_cache, bucket);
+	kipc_queue_poll_wake(q);
+}
+
+/* Deliver a received message into @m's buffer and report it back. */
+static int kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *msg,
+			      struct kipc_msg *m, u32 flags,
+			      struct kipc_msg __user *um)
+{
+	u32 len = min(msg->len, m->len);
+	int ret;
+
+	m->flags = len < msg->len ? KIPC_MSG_TRUNCATED : 0;
+	m->len = len;
+	m->msg_len = msg->len;
+	m->prio = msg->prio;
+	m->type = msg->type;
+	ret = kipc_qmsg_store(msg, u64_to_user_ptr(m->buf), len);
+	if (!ret && um && copy_to_user(um, m, sizeof(*m)))
+		ret = -EFAULT;
+	if (ret && !(flags & KIPC_F_PEEK))
+		kipc_queue_requeue(q, msg);
+	else
+		kipc_qmsg_put(msg);
+	return ret;
+}
+
+static int kipc_queue_check_msg(struct kipc_queue *q, const struct kipc_msg *m)
+{
+	if (m->len > q->max_msgsize)
+		return -EMSGSIZE;
+	if (m->type <= 0 || m->prio > KIPC_PRIO_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static long kipc_queue_send(struct file *file, struct kipc_xfer __user *uarg)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_msg __user *umsgs;
+	struct kipc_deadline dl;
+	struct kipc_xfer xfer;
+	struct kipc_qmsg *msg;
+	struct kipc_msg m;
+	u32 i;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
+		return -EFAULT;
+	if (xfer.count > KIPC_XFER_MAX ||
+	    (xfer.flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
+		return -EINVAL;
+	ret = kipc_deadline_init(&dl, xfer.flags, &xfer.timeout,
+				 file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+
+	umsgs = u64_to_user_ptr(xfer.msgs);
+	for (i = 0; i < xfer.count; i++) {
+		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = kipc_queue_check_msg(q, &m);
+		if (ret)
+			break;
+		msg = kipc_qmsg_load(u64_to_user_ptr(m.buf), m.len);
+		if (IS_ERR(msg)) {
+			ret = PTR_ERR(msg);
+			break;
+		}
+		msg->prio = m.prio;
+		msg->type = m.type;
+		ret = kipc_queue_send_one(q, msg, &dl);
+		if (ret) {
+			kipc_qmsg_put(msg);
+			break;
+		}
+	}
+	return i ? i : ret;
+}
+
+static long kipc_queue_recv(struct file *file, struct kipc_xfer __user *uarg)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_msg __user *umsgs;
+	struct kipc_deadline dl;
+	struct kipc_xfer xfer;
+	struct kipc_qmsg *msg;
+	struct kipc_msg m;
+	u32 i;
+	int ret = 0;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
+		return -EFAULT;
+	if (xfer.count > KIPC_XFER_MAX ||
+	    (xfer.flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME |
+			    KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |
+			    KIPC_F_PEEK | KIPC_F_POSIX_SIZE)))
+		return -EINVAL;
+	ret = kipc_deadline_init(&dl, xfer.flags, &xfer.timeout,
+				 file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+
+	umsgs = u64_to_user_ptr(xfer.msgs);
+	for (i = 0; i < xfer.count; i++) {
+		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
+			ret = -EFAULT;
+			break;
+		}
+		if ((xfer.flags & KIPC_F_POSIX_SIZE) && m.len < q->max_msgsize) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		/* Block for the first message only (MSG_WAITFORONE). */
+		if (i == 1)
+			dl.nonblock = true;
+		msg = kipc_queue_recv_one(q, xfer.flags, m.type, m.len, &dl);
+		if (IS_ERR(msg)) {
+			ret = PTR_ERR(msg);
+			break;
+		}
+		ret = kipc_queue_deliver(q, msg, &m, xfer.flags, &umsgs[i]);
+		if (ret)
+			break;
+		/* A peek of several would see the same message again. */
+		if (xfer.flags & KIPC_F_PEEK) {
+			i++;
+			break;
+		}
+	}
+	return i ? i : ret;
+}
+
+static long kipc_queue_notify(struct file *file,
+			      const struct kipc_notify __user *uarg)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct pid *old = NULL;
+	struct kipc_notify n;
+	long ret = 0;
+
+	if (copy_from_user(&n, uarg, sizeof(n)))
+		return -EFAULT;
+	if (n.how > KIPC_NOTIFY_NONE ||
+	    (n.how == KIPC_NOTIFY_SIGNAL && (!n.signo || !valid_signal(n.signo))))
+		return -EINVAL;
+
+	spin_lock(&q->obj.lock);
+	if (q->obj.removed) {
+		ret = -EIDRM;
+	} else if (n.how == KIPC_NOTIFY_OFF) {
+		if (q->notify_pid == task_tgid(current)) {
+			old = q->notify_pid;
+			q->notify_pid = NULL;
+		}
+	} else if (q->notify_pid) {
+		ret = -EBUSY;
+	} else {
+		q->notify_pid = get_pid(task_tgid(current));
+		q->notify_how = n.how;
+		q->notify_signo = n.signo;
+		q->notify_value = n.value;
+	}
+	spin_unlock(&q->obj.lock);
+	put_pid(old);
+	return ret;
+}
+
+static long kipc_queue_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case KIPC_IOC_SEND:
+		return kipc_queue_send(file, argp);
+	case KIPC_IOC_RECV:
+		return kipc_queue_recv(file, argp);
+	case KIPC_IOC_NOTIFY:
+		return kipc_queue_notify(file, argp);
+	default:
+		return kipc_object_ioctl(file, cmd, arg);
+	}
+}
+
+/* write(2) sends one message of priority 0, type 1. */
+static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
+				size_t len, loff_t *ppos)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_deadline dl;
+	struct kipc_qmsg *msg;
+	int ret;
+
+	if (len > q->max_msgsize)
+		return -EMSGSIZE;
+	ret = kipc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+	msg = kipc_qmsg_load(buf, len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	msg->prio = 0;
+	msg->type = 1;
+	ret = kipc_queue_send_one(q, msg, &dl);
+	if (ret) {
+		kipc_qmsg_put(msg);
+		return ret;
+	}
+	return len;
+}
+
+/* read(2) receives one message in POSIX order; EMSGSIZE if it won't fit. */
+static ssize_t kipc_queue_read(struct file *file, char __user *buf,
+			       size_t len, loff_t *ppos)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_deadline dl;
+	struct kipc_qmsg *msg;
+	struct kipc_msg m = {
+		.buf = (uintptr_t)buf,
+		.len = min_t(size_t, len, U32_MAX),
+	};
+	int ret;
+
+	ret = kipc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+	msg = kipc_queue_recv_one(q, 0, 0, m.len, &dl);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	ret = kipc_queue_deliver(q, msg, &m, 0, NULL);
+	return ret ? ret : m.len;
+}
+
+static __poll_t kipc_queue_poll(struct file *file, poll_table *wait)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->poll_wq, wait);
+	spin_lock(&q->obj.lock);
+	if (q->obj.removed)
+		mask = EPOLLERR | EPOLLHUP;
+	if (q->nmsgs)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (kipc_queue_fits(q, 0))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	spin_unlock(&q->obj.lock);
+	return mask;
+}
+
+/* Like mq_notify: a registrant closing any fd of the queue unregisters. */
+static int kipc_queue_flush(struct file *file, fl_owner_t id)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct pid *old = NULL;
+
+	spin_lock(&q->obj.lock);
+	if (q->notify_pid == task_tgid(current)) {
+		old = q->notify_pid;
+		q->notify_pid = NULL;
+	}
+	spin_unlock(&q->obj.lock);
+	put_pid(old);
+	return 0;
+}
+
+static const struct file_operations kipc_queue_fops = {
+	.owner		= THIS_MODULE,
+	.read		= kipc_queue_read,
+	.write		= kipc_queue_write,
+	.poll		= kipc_queue_poll,
+	.unlocked_ioctl	= kipc_queue_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.flush		= kipc_queue_flush,
+	.release	= kipc_object_release,
+	.llseek		= kipc_no_llseek,
+};
+
+/* Object type operations */
+
+static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
+{
+	const struct kipc_queue_attr *a = &req->queue;
+	u32 msgs = a->max_msgs ?: KIPC_QUEUE_DEFAULT_MSGS;
+	u32 msgsize = a->max_msgsize ?: KIPC_QUEUE_DEFAULT_MSGSIZE;
+	u64 bytes = a->max_bytes ?: (u64)msgs * msgsize;
+	unsigned int i;
+
+	for (i = sizeof(*a) / sizeof(u64); i < ARRAY_SIZE(req->reserved); i++)
+		if (req->reserved[i])
+			return -EINVAL;
+	if (msgsize > READ_ONCE(kipc_limits.max_msgsize) ||
+	    msgs > READ_ONCE(kipc_limits.max_queue_msgs) ||
+	    bytes > READ_ONCE(kipc_limits.max_queue_bytes))
+		return -EINVAL;
+	*charge = bytes;
+	return 0;
+}
+
+static struct kipc_object *kipc_queue_alloc(const struct kipc_open *req)
+{
+	const struct kipc_queue_attr *a = &req->queue;
+	struct kipc_queue *q;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	kipc_object_init(&q->obj, &kipc_queue_ops, KIPC_TYPE_QUEUE);
+	INIT_LIST_HEAD(&q->msgs);
+	q->prios = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&q->receivers);
+	INIT_LIST_HEAD(&q->senders);
+	init_waitqueue_head(&q->poll_wq);
+	q->max_msgs = a->max_msgs ?: KIPC_QUEUE_DEFAULT_MSGS;
+	q->max_msgsize = a->max_msgsize ?: KIPC_QUEUE_DEFAULT_MSGSIZE;
+	q->max_bytes = a->max_bytes ?: (u64)q->max_msgs * q->max_msgsize;
+	return &q->obj;
+}
+
+static void kipc_queue_drain(struct list_head *msgs)
+{
+	struct kipc_qmsg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, msgs, arrival) {
+		list_del(&msg->arrival);
+		kipc_qmsg_put(msg);
+	}
+}
+
+static void kipc_queue_clear_locked(struct kipc_queue *q,
+				    struct list_head *drained)
+{
+	struct rb_node *node;
+
+	while ((node = rb_first_cached(&q->prios))) {
+		rb_erase_cached(node, &q->prios);
+		kmem_cache_free(kipc_prio_cache,
+				rb_entry(node, struct kipc_prio, node));
+	}
+	atomic64_sub(q->nmsgs, &kipc_counters.msgs);
+	list_splice_init(&q->msgs, drained);
+	q->nmsgs = 0;
+	q->bytes = 0;
+}
+
+/* IPC_RMID: every blocked task leaves with EIDRM; the messages go now. */
+static void kipc_queue_removed(struct kipc_object *obj)
+{
+	struct kipc_queue *q = to_queue(obj);
+	struct kipc_qwaiter *w, *tmp;
+	struct pid *notify;
+	LIST_HEAD(drained);
+
+	spin_lock(&q->obj.lock);
+	list_for_each_entry_safe(w, tmp, &q->receivers, link)
+		kipc_waiter_done(w, -EIDRM, NULL);
+	list_for_each_entry_safe(w, tmp, &q->senders, link)
+		kipc_waiter_done(w, -EIDRM, NULL);
+	kipc_queue_clear_locked(q, &drained);
+	notify = q->notify_pid;
+	q->notify_pid = NULL;
+	spin_unlock(&q->obj.lock);
+
+	put_pid(notify);
+	kipc_queue_drain(&drained);
+	kipc_queue_poll_wake(q);
+}
+
+static void kipc_queue_free(struct kipc_object *obj)
+{
+	struct kipc_queue *q = to_queue(obj);
+	LIST_HEAD(drained);
+
+	kipc_queue_clear_locked(q, &drained);
+	kipc_queue_drain(&drained);
+	if (q->spare)
+		kmem_cache_free(kipc_prio_cache, q->spare);
+	put_pid(q->lspid);
+	put_pid(q->lrpid);
+	put_pid(q->notify_pid);
+	kfree(q);
+}
+
+static unsigned int kipc_list_count(const struct list_head *head)
+{
+	const struct list_head *pos;
+	unsigned int n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
+static void kipc_queue_stat(struct kipc_object *obj, struct kipc_stat *st)
+{
+	struct kipc_queue *q = to_queue(obj);
+	struct kipc_queue_stat *qs = &st->queue;
+
+	qs->msgs = q->nmsgs;
+	qs->bytes = q->bytes;
+	qs->max_msgs = q->max_msgs;
+	qs->max_msgsize = q->max_msgsize;
+	qs->max_bytes = q->max_bytes;
+	qs->sent = q->sent;
+	qs->received = q->received;
+	qs->send_waiters = kipc_list_count(&q->senders);
+	qs->recv_waiters = kipc_list_count(&q->receivers);
+	qs->stime_ns = ktime_to_ns(q->stime);
+	qs->rtime_ns = ktime_to_ns(q->rtime);
+	qs->lspid = pid_vnr(q->lspid);
+	qs->lrpid = pid_vnr(q->lrpid);
+	qs->notify_pid = pid_vnr(q->notify_pid);
+}
+
+/* SysV msg_qbytes: raising it past the module limit takes CAP_SYS_RESOURCE. */
+static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
+{
+	struct kipc_queue *q = to_queue(obj);
+	struct kipc_wake_list wl = { };
+	u64 old, new = set->max_bytes;
+	int ret = 0;
+
+	if (!(set->valid & KIPC_SET_MAX_BYTES))
+		return 0;
+	if (new > READ_ONCE(kipc_limits.max_queue_bytes) &&
+	    !capable(CAP_SYS_RESOURCE))
+		return -EPERM;
+
+	/* kns->lock serialises changes of the charge. */
+	mutex_lock(&obj->kns->lock);
+	old = q->max_bytes;
+	if (new > old)
+		ret = kipc_user_charge(obj->user, new - old);
+	else
+		kipc_user_uncharge(obj->user, old - new);
+	if (!ret) {
+		obj->charge = obj->charge - old + new;
+		spin_lock(&q->obj.lock);
+		q->max_bytes = new;
+		kipc_queue_wake_sender(q, &wl);
+		spin_unlock(&q->obj.lock);
+	}
+	mutex_unlock(&obj->kns->lock);
+	kipc_wake_list_run(&wl);
+	return ret;
+}
+
+const struct kipc_type_ops kipc_queue_ops = {
+	.name		= "kipc-queue",
+	.fops		= &kipc_queue_fops,
+	.check		= kipc_queue_check,
+	.alloc		= kipc_queue_alloc,
+	.removed	= kipc_queue_removed,
+	.free		= kipc_queue_free,
+	.stat		= kipc_queue_stat,
+	.set		= kipc_queue_set,
+};
+
+int kipc_queue_init(void)
+{
+	kipc_msg_cache = kmem_cache_create_usercopy("kipc_msg", KIPC_MSG_SIZE, 0,
+						    SLAB_ACCOUNT,
+						    sizeof(struct kipc_qmsg),
+						    KIPC_MSG_INLINE, NULL);
+	kipc_seg_cache = kmem_cache_create_usercopy("kipc_msg_seg", KIPC_SEG_SIZE,
+						    0, SLAB_ACCOUNT,
+						    sizeof(struct kipc_msg_seg),
+						    KIPC_SEG_INLINE, NULL);
+	kipc_prio_cache = KMEM_CACHE(kipc_prio, SLAB_ACCOUNT);
+	if (!kipc_msg_cache || !kipc_seg_cache || !kipc_prio_cache) {
+		kipc_queue_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void kipc_queue_exit(void)
+{
+	kmem_cache_destroy(kipc_msg_cache);
+	kmem_cache_destroy(kipc_seg_cache);
+	kmem_cache_destroy(kipc_prio_cache);
+}

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helper for rmmod_test.sh: holds kipc objects the way a user would.
+ *   kipc_holder fd            create an anonymous queue, print "ready",
+ *                             and keep its fd until stdin reaches EOF
+ *   kipc_holder named NAME    create a named queue and exit (it persists)
+ *   kipc_holder unlink NAME   unlink it
+ */
+#define _GNU_SOURCE
+#include "kipc_test.h"
+
+int main(int argc, char **argv)
+{
+	int dev = kt_dev(), q;
+	char c;
+
+	if (dev < 0 || argc < 2)
+		return 2;
+	if (!strcmp(argv[1], "fd")) {
+		q = kt_anon_queue(dev, 0, 0);
+		if (q < 0)
+			return 1;
+		close(dev);
+		printf("ready\n");
+		fflush(stdout);
+		while (read(0, &c, 1) > 0)
+			;
+		return 0;
+	}
+	if (argc < 3)
+		return 2;
+	if (!strcmp(argv[1], "named"))
+		return kt_queue(dev, argv[2], KIPC_O_CREAT, 0600, 0, 0, NULL) < 0;
+	if (!strcmp(argv[1], "unlink"))
+		return kt_unlink(dev, KIPC_TYPE_QUEUE, argv[2]) != 0;
+	return 2;
+}

@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc message queues: POSIX and SysV semantics, blocking and its ends
+ * (timeout, signal, removal, SIGKILL), poll, notification, batches, and bad
+ * input.  One behaviour per test.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+
+#include "../kselftest_harness.h"
+#include "kipc_test.h"
+
+FIXTURE(q) {
+	int dev;
+	int q;
+};
+
+FIXTURE_SETUP(q)
+{
+	self->dev = kt_dev();
+	ASSERT_LE(0, self->dev);
+	self->q = kt_anon_queue(self->dev, 16, 512);
+	ASSERT_LE(0, self->q);
+}
+
+FIXTURE_TEARDOWN(q)
+{
+	close(self->q);
+	close(self->dev);
+}
+
+static int send_str(int q, const char *s, uint32_t prio, int64_t type)
+{
+	return kt_send(q, s, strlen(s), prio, type, KIPC_F_NONBLOCK, NULL);
+}
+
+/* Receive a string with @flags and selector @type; "" if none. */
+static const char *recv_str(int q, uint32_t flags, int64_t type)
+{
+	static char buf[600];
+	int n = kt_recv(q, buf, sizeof(buf) - 1, NULL, type,
+			flags | KIPC_F_NONBLOCK, NULL);
+
+	buf[n < 0 ? 0 : n] = 0;
+	return buf;
+}
+
+TEST_F(q, roundtrip_keeps_data_and_boundaries)
+{
+	char in[512], out[512];
+	int i;
+
+	for (i = 0; i < (int)sizeof(in); i++)
+		in[i] = (char)(i * 7 + 3);
+	ASSERT_EQ(0, kt_send(self->q, in, 1, 0, 1, 0, NULL));
+	ASSERT_EQ(0, kt_send(self->q, in, 0, 0, 1, 0, NULL));
+	ASSERT_EQ(0, kt_send(self->q, in, 512, 0, 1, 0, NULL));
+	EXPECT_EQ(1, kt_recv(self->q, out, sizeof(out), NULL, 0, 0, NULL));
+	EXPECT_EQ(0, kt_recv(self->q, out, sizeof(out), NULL, 0, 0, NULL));
+	memset(out, 0, sizeof(out));
+	EXPECT_EQ(512, kt_recv(self->q, out, sizeof(out), NULL, 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(in, out, 512));
+}
+
+TEST(large_messages_span_segments)
+{
+	size_t len = 200000;
+	char *in = malloc(len), *out = malloc(len);
+	int dev = kt_dev(), q;
+	size_t i;
+
+	ASSERT_LE(0, dev);
+	q = kt_queue(dev, NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, 4, len, NULL);
+	ASSERT_LE(0, q);
+	for (i = 0; i < len; i++)
+		in[i] = (char)(i ^ (i >> 8));
+	ASSERT_EQ(0, kt_send(q, in, len, 0, 1, 0, NULL));
+	ASSERT_EQ((int)len, kt_recv(q, out, len, NULL, 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(in, out, len));
+	free(in);
+	free(out);
+	close(q);
+	close(dev);
+}
+
+TEST_F(q, posix_order_is_priority_then_fifo)
+{
+	uint32_t prio;
+	char buf[16];
+
+	ASSERT_EQ(0, send_str(self->q, "a0", 0, 1));
+	ASSERT_EQ(0, send_str(self->q, "b5", 5, 1));
+	ASSERT_EQ(0, send_str(self->q, "c0", 0, 1));
+	ASSERT_EQ(0, send_str(self->q, "d5", 5, 1));
+	ASSERT_EQ(0, send_str(self->q, "e32767", KIPC_PRIO_MAX, 1));
+	ASSERT_EQ(0, send_str(self->q, "f1", 1, 1));
+	EXPECT_STREQ("e32767", recv_str(self->q, 0, 0));
+	EXPECT_STREQ("b5", recv_str(self->q, 0, 0));
+	ASSERT_EQ(2, kt_recv(self->q, buf, sizeof(buf), &prio, 0, 0, NULL));
+	EXPECT_EQ(5, prio);
+	EXPECT_STREQ("f1", recv_str(self->q, 0, 0));
+	EXPECT_STREQ("a0", recv_str(self->q, 0, 0));
+	EXPECT_STREQ("c0", recv_str(self->q, 0, 0));
+	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+}
+
+TEST_F(q, sysv_type_zero_is_arrival_order)
+{
+	ASSERT_EQ(0, send_str(self->q, "t3", 9, 3));
+	ASSERT_EQ(0, send_str(self->q, "t1", 0, 1));
+	ASSERT_EQ(0, send_str(self->q, "t2", 5, 2));
+	EXPECT_STREQ("t3", recv_str(self->q, KIPC_F_SYSV, 0));
+	EXPECT_STREQ("t1", recv_str(self->q, KIPC_F_SYSV, 0));
+	EXPECT_STREQ("t2", recv_str(self->q, KIPC_F_SYSV, 0));
+}
+
+TEST_F(q, sysv_positive_type_selects_first_of_type)
+{
+	ASSERT_EQ(0, send_str(self->q, "a3", 0, 3));
+	ASSERT_EQ(0, send_str(self->q, "b7", 0, 7));
+	ASSERT_EQ(0, send_str(self->q, "c3", 0, 3));
+	ASSERT_EQ(0, send_str(self->q, "d7", 0, 7));
+	EXPECT_STREQ("b7", recv_str(self->q, KIPC_F_SYSV, 7));
+	EXPECT_STREQ("d7", recv_str(self->q, KIPC_F_SYSV, 7));
+	EXPECT_STREQ("", recv_str(self->q, KIPC_F_SYSV, 7));
+	EXPECT_EQ(-ENOMSG, kt_recv(self->q, NULL, 0, NULL, 7,
+				   KIPC_F_SYSV | KIPC_F_NONBLOCK, NULL));
+	EXPECT_STREQ("a3", recv_str(self->q, KIPC_F_SYSV, 3));
+}
+
+TEST_F(q, sysv_negative_type_selects_lowest)
+{
+	ASSERT_EQ(0, send_str(self->q, "a5", 0, 5));
+	ASSERT_EQ(0, send_str(self->q, "b2", 0, 2));
+	ASSERT_EQ(0, send_str(self->q, "c9", 0, 9));
+	ASSERT_EQ(0, send_str(self->q, "d2", 0, 2));
+	EXPECT_STREQ("b2", recv_str(self->q, KIPC_F_SYSV, -6));
+	EXPECT_STREQ("d2", recv_str(self->q, KIPC_F_SYSV, -6));
+	EXPECT_STREQ("a5", recv_str(self->q, KIPC_F_SYSV, -6));
+	EXPECT_STREQ("", recv_str(self->q, KIPC_F_SYSV, -6));
+	EXPECT_STREQ("c9", recv_str(self->q, KIPC_F_SYSV, INT64_MIN));
+}
+
+TEST_F(q, sysv_except_skips_type)
+{
+	ASSERT_EQ(0, send_str(self->q, "a4", 0, 4));
+	ASSERT_EQ(0, send_str(self->q, "b4", 0, 4));
+	ASSERT_EQ(0, send_str(self->q, "c8", 0, 8));
+	EXPECT_STREQ("c8", recv_str(self->q, KIPC_F_SYSV | KIPC_F_EXCEPT, 4));
+	EXPECT_STREQ("", recv_str(self->q, KIPC_F_SYSV | KIPC_F_EXCEPT, 4));
+	EXPECT_STREQ("a4", recv_str(self->q, KIPC_F_SYSV | KIPC_F_EXCEPT, 5));
+}
+
+TEST_F(q, sysv_received_type_is_reported)
+{
+	struct kipc_msg m;
+	char buf[8];
+
+	ASSERT_EQ(0, send_str(self->q, "x", 0, 42));
+	memset(&m, 0, sizeof(m));
+	m.buf = (uintptr_t)buf;
+	m.len = sizeof(buf);
+	ASSERT_EQ(1, kt_recv_msg(self->q, &m, KIPC_F_SYSV, NULL));
+	EXPECT_EQ(42, m.type);
+	EXPECT_EQ(1, m.msg_len);
+	EXPECT_EQ(0, m.flags);
+}
+
+TEST_F(q, noerror_truncates_e2big_otherwise)
+{
+	struct kipc_msg m;
+	char buf[4];
+
+	ASSERT_EQ(0, send_str(self->q, "0123456789", 0, 1));
+	EXPECT_EQ(-E2BIG, kt_recv(self->q, buf, 4, NULL, 0,
+				  KIPC_F_SYSV | KIPC_F_NONBLOCK, NULL));
+	EXPECT_EQ(-EMSGSIZE, kt_recv(self->q, buf, 4, NULL, 0, KIPC_F_NONBLOCK,
+				     NULL));
+	/* Still there after both refusals. */
+	memset(&m, 0, sizeof(m));
+	m.buf = (uintptr_t)buf;
+	m.len = 4;
+	ASSERT_EQ(4, kt_recv_msg(self->q, &m, KIPC_F_SYSV | KIPC_F_NOERROR,
+				 NULL));
+	EXPECT_EQ(0, memcmp(buf, "0123", 4));
+	EXPECT_EQ(10, m.msg_len);
+	EXPECT_TRUE(m.flags & KIPC_MSG_TRUNCATED);
+	/* The truncated tail is gone with the message. */
+	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+}
+
+TEST_F(q, posix_size_rule_is_emsgsize)
+{
+	char buf[600];
+
+	ASSERT_EQ(0, send_str(self->q, "x", 0, 1));
+	/* mq_receive: a buffer below the queue's message size fails upfront. */
+	EXPECT_EQ(-EMSGSIZE, kt_recv(self->q, buf, 511, NULL, 0,
+				     KIPC_F_POSIX_SIZE, NULL));
+	EXPECT_EQ(1, kt_recv(self->q, buf, 512, NULL, 0, KIPC_F_POSIX_SIZE,
+			     NULL));
+}
+
+TEST_F(q, peek_does_not_remove)
+{
+	char buf[8];
+
+	ASSERT_EQ(0, send_str(self->q, "peek", 3, 1));
+	EXPECT_EQ(4, kt_recv(self->q, buf, sizeof(buf), NULL, 0, KIPC_F_PEEK,
+			     NULL));
+	EXPECT_EQ(4, kt_recv(self->q, buf, sizeof(buf), NULL, 0, KIPC_F_PEEK,
+			     NULL));
+	EXPECT_STREQ("peek", recv_str(self->q, 0, 0));
+	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+}
+
+TEST_F(q, nonblocking_empty_and_full)
+{
+	int i;
+
+	EXPECT_EQ(-EAGAIN, kt_recv(self->q, NULL, 0, NULL, 0, KIPC_F_NONBLOCK,
+				   NULL));
+	EXPECT_EQ(-ENOMSG, kt_recv(self->q, NULL, 0, NULL, 0,
+				   KIPC_F_NONBLOCK | KIPC_F_SYSV, NULL));
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, send_str(self->q, "m", 0, 1));
+	EXPECT_EQ(-EAGAIN, send_str(self->q, "m", 0, 1));
+}
+
+TEST(byte_limit_blocks_before_count_limit)
+{
+	struct kipc_queue_attr attr = { .max_msgs = 100, .max_msgsize = 64,
+					.max_bytes = 100 };
+	char buf[64] = { 0 };
+	int dev = kt_dev(), q;
+
+	q = kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+		    0600, &attr, sizeof(attr), NULL);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_send(q, buf, 64, 0, 1, KIPC_F_NONBLOCK, NULL));
+	EXPECT_EQ(-EAGAIN, kt_send(q, buf, 37, 0, 1, KIPC_F_NONBLOCK, NULL));
+	EXPECT_EQ(0, kt_send(q, buf, 36, 0, 1, KIPC_F_NONBLOCK, NULL));
+	close(q);
+	close(dev);
+}
+
+TEST_F(q, fd_nonblock_flag_applies)
+{
+	int fl = fcntl(self->q, F_GETFL);
+	char buf[8];
+
+	ASSERT_EQ(0, fcntl(self->q, F_SETFL, fl | O_NONBLOCK));
+	EXPECT_EQ(-EAGAIN, kt_recv(self->q, buf, sizeof(buf), NULL, 0, 0, NULL));
+	EXPECT_EQ(-EAGAIN, kt_ret(read(self->q, buf, sizeof(buf))));
+}
+
+TEST_F(q, bad_messages_are_rejected)
+{
+	char big[513] = { 0 };
+	struct kipc_msg m[2];
+
+	EXPECT_EQ(-EMSGSIZE, kt_send(self->q, big, 513, 0, 1, 0, NULL));
+	EXPECT_EQ(-EMSGSIZE, kt_ret(write(self->q, big, 513)));
+	EXPECT_EQ(-EINVAL, kt_send(self->q, big, 1, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, kt_send(self->q, big, 1, 0, -5, 0, NULL));
+	EXPECT_EQ(-EINVAL, kt_send(self->q, big, 1, KIPC_PRIO_MAX + 1, 1, 0,
+				   NULL));
+	EXPECT_EQ(-EFAULT, kt_send(self->q, NULL, 10, 0, 1, 0, NULL));
+	EXPECT_EQ(-EFAULT, kt_send(self->q, (void *)-4096L, 10, 0, 1, 0, NULL));
+	/* Unknown per-call flags, a batch too large. */
+	EXPECT_EQ(-EINVAL, kt_xfer(self->q, KIPC_IOC_SEND, m, 1, 0x80000000,
+				   NULL));
+	EXPECT_EQ(-EINVAL, kt_xfer(self->q, KIPC_IOC_SEND, m,
+				   KIPC_XFER_MAX + 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, kt_xfer(self->q, KIPC_IOC_RECV, m, 1, 0x80000000,
+				   NULL));
+	/* None of it was queued. */
+	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+}
+
+TEST(queue_attributes_are_bounded)
+{
+	struct kipc_info info;
+	int dev = kt_dev();
+
+	ASSERT_EQ(0, kt_info(dev, &info));
+	EXPECT_EQ(-EINVAL, kt_queue(dev, NULL, KIPC_O_CREAT, 0600, 1,
+				    info.max_msgsize + 1, NULL));
+	EXPECT_EQ(-EINVAL, kt_queue(dev, NULL, KIPC_O_CREAT, 0600,
+				    info.max_queue_msgs + 1, 16, NULL));
+	/* Reserved attribute words must be zero. */
+	uint64_t attr[6] = { 0, 0, 0, 0, 0, 1 };
+
+	EXPECT_EQ(-EINVAL, kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT,
+				   0600, attr, sizeof(attr), NULL));
+	close(dev);
+}
+
+TEST_F(q, relative_timeout_expires)
+{
+	struct kipc_timeout to = kt_rel_ms(100);
+	int64_t t0 = kt_now_ms();
+	char buf[8];
+
+	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				      KIPC_F_TIMED, &to));
+	EXPECT_LE(95, kt_now_ms() - t0);
+}
+
+TEST_F(q, absolute_timeouts_on_both_clocks)
+{
+	struct kipc_timeout mono = kt_abs_ms(CLOCK_MONOTONIC, 60), real;
+	int64_t t0 = kt_now_ms();
+	char buf[8];
+
+	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				      KIPC_F_TIMED | KIPC_F_ABSTIME, &mono));
+	EXPECT_LE(55, kt_now_ms() - t0);
+	t0 = kt_now_ms();
+	real = kt_abs_ms(CLOCK_REALTIME, 60);
+	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				      KIPC_F_TIMED | KIPC_F_ABSTIME, &real));
+	EXPECT_LE(55, kt_now_ms() - t0);
+}
+
+TEST_F(q, past_deadline_times_out_at_once)
+{
+	struct kipc_timeout past = { .tv_sec = 1, .clockid = CLOCK_REALTIME };
+	struct kipc_timeout neg = { .tv_sec = -5, .clockid = CLOCK_MONOTONIC };
+	char buf[8];
+
+	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				      KIPC_F_TIMED | KIPC_F_ABSTIME, &past));
+	EXPECT_EQ(-ETIMEDOUT, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				      KIPC_F_TIMED | KIPC_F_ABSTIME, &neg));
+	/* A message that is there wins over an expired deadline. */
+	ASSERT_EQ(0, send_str(self->q, "ok", 0, 1));
+	EXPECT_EQ(2, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+			     KIPC_F_TIMED | KIPC_F_ABSTIME, &past));
+}
+
+TEST_F(q, invalid_timeouts_are_einval)
+{
+	struct kipc_timeout to = { .tv_nsec = 1000000000L };
+	char buf[8];
+
+	EXPECT_EQ(-EINVAL, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				   KIPC_F_TIMED, &to));
+	to.tv_nsec = -1;
+	EXPECT_EQ(-EINVAL, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				   KIPC_F_TIMED, &to));
+	to = kt_rel_ms(10);
+	to.tv_sec = -1;
+	EXPECT_EQ(-EINVAL, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				   KIPC_F_TIMED, &to));
+	to = kt_abs_ms(CLOCK_MONOTONIC, 10);
+	to.clockid = CLOCK_BOOTTIME + 100;
+	EXPECT_EQ(-EINVAL, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				   KIPC_F_TIMED | KIPC_F_ABSTIME, &to));
+	/* ABSTIME without TIMED is meaningless. */
+	EXPECT_EQ(-EINVAL, kt_recv(self->q, buf, sizeof(buf), NULL, 0,
+				   KIPC_F_ABSTIME, NULL));
+}
+
+TEST_F(q, timed_send_on_full_queue)
+{
+	struct kipc_timeout to = kt_rel_ms(50);
+	int i;
+
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, send_str(self->q, "m", 0, 1));
+	EXPECT_EQ(-ETIMEDOUT, kt_send(self->q, "m", 1, 0, 1, KIPC_F_TIMED, &to));
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+TEST_F(q, signal_interrupts_blocked_receive)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 50000 } };
+	char buf[8];
+
+	/* Without SA_RESTART, a handled signal ends the wait with EINTR. */
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, kt_recv(self->q, buf, sizeof(buf), NULL, 0, 0, NULL));
+}
+
+TEST_F(q, signal_interrupts_blocked_send)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 50000 } };
+	int i;
+
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, send_str(self->q, "m", 0, 1));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, kt_send(self->q, "m", 1, 0, 1, 0, NULL));
+}
+
+TEST_F(q, waiting_receiver_gets_message_from_other_process)
+{
+	struct kipc_stat st;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[16];
+		int n = kt_recv(self->q, buf, sizeof(buf), NULL, 0, 0, NULL);
+
+		_exit(n == 5 && !memcmp(buf, "hello", 5) ? 0 : 1);
+	}
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 1));
+	ASSERT_EQ(0, send_str(self->q, "hello", 0, 1));
+	EXPECT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.msgs);
+	EXPECT_EQ(1, st.queue.sent);
+	EXPECT_EQ(1, st.queue.received);
+	EXPECT_EQ(pid, st.queue.lrpid);
+	EXPECT_EQ(getpid(), st.queue.lspid);
+}
+
+TEST_F(q, typed_waiter_is_skipped_by_other_types)
+{
+	struct kipc_stat st;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[16];
+		int n = kt_recv(self->q, buf, sizeof(buf), NULL, 9,
+				KIPC_F_SYSV, NULL);
+
+		_exit(n == 4 && !memcmp(buf, "nine", 4) ? 0 : 1);
+	}
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 1));
+	ASSERT_EQ(0, send_str(self->q, "two", 0, 2));
+	ASSERT_EQ(0, send_str(self->q, "nine", 0, 9));
+	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_STREQ("two", recv_str(self->q, 0, 0));
+}
+
+TEST_F(q, oversize_message_answers_sysv_waiter_with_e2big)
+{
+	struct kipc_stat st;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[2];
+
+		_exit(-kt_recv(self->q, buf, sizeof(buf), NULL, 0, KIPC_F_SYSV,
+			       NULL));
+	}
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 1));
+	ASSERT_EQ(0, send_str(self->q, "toolong", 0, 1));
+	EXPECT_EQ(E2BIG, kt_wait(pid));
+	EXPECT_STREQ("toolong", recv_str(self->q, 0, 0));
+}
+
+TEST_F(q, blocked_sender_proceeds_when_room_frees)
+{
+	struct kipc_stat st;
+	pid_t pid;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, send_str(self->q, "m", 0, 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(-kt_send(self->q, "last", 4, 0, 1, 0, NULL));
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.send_waiters == 1));
+	EXPECT_STREQ("m", recv_str(self->q, 0, 0));
+	EXPECT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(16, st.queue.msgs);
+	EXPECT_EQ(0, st.queue.send_waiters);
+}
+
+TEST_F(q, removal_wakes_every_waiter_with_eidrm)
+{
+	struct kipc_stat st;
+	pid_t pids[6];
+	int i, full;
+
+	full = kt_anon_queue(self->dev, 1, 16);
+	ASSERT_LE(0, full);
+	ASSERT_EQ(0, send_str(full, "x", 0, 1));
+	for (i = 0; i < 6; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			char buf[16];
+
+			if (i < 3)
+				_exit(-kt_recv(self->q, buf, sizeof(buf), NULL,
+					       0, 0, NULL));
+			_exit(-kt_send(full, "y", 1, 0, 1, 0, NULL));
+		}
+	}
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 3));
+	ASSERT_TRUE(kt_wait_until(full, &st, st.queue.send_waiters == 3));
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_REMOVE)));
+	ASSERT_EQ(0, kt_ret(ioctl(full, KIPC_IOC_REMOVE)));
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(EIDRM, kt_wait(pids[i]));
+	close(full);
+}
+
+TEST_F(q, killed_waiter_leaves_no_trace)
+{
+	struct kipc_stat st;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[16];
+
+		kt_recv(self->q, buf, sizeof(buf), NULL, 0, 0, NULL);
+		_exit(1);
+	}
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 1));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, kt_wait(pid));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.recv_waiters);
+	/* The next message is not handed to the dead waiter. */
+	ASSERT_EQ(0, send_str(self->q, "alive", 0, 1));
+	EXPECT_STREQ("alive", recv_str(self->q, 0, 0));
+}
+
+TEST_F(q, read_write_interface)
+{
+	char buf[16];
+
+	ASSERT_EQ(5, write(self->q, "hello", 5));
+	ASSERT_EQ(3, write(self->q, "abc", 3));
+	EXPECT_EQ(-EMSGSIZE, kt_ret(read(self->q, buf, 2)));
+	EXPECT_EQ(5, read(self->q, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(3, read(self->q, buf, sizeof(buf)));
+	EXPECT_EQ(-ESPIPE, kt_ret(lseek(self->q, 0, SEEK_SET)));
+}
+
+TEST_F(q, poll_reports_readable_and_writable)
+{
+	struct pollfd pfd = { .fd = self->q, .events = POLLIN | POLLOUT };
+	int i;
+
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLOUT, pfd.revents);
+	ASSERT_EQ(0, send_str(self->q, "x", 0, 1));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN | POLLOUT, pfd.revents);
+	for (i = 1; i < 16; i++)
+		ASSERT_EQ(0, send_str(self->q, "x", 0, 1));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN, pfd.revents);
+}
+
+TEST_F(q, epoll_wakes_on_send_from_another_process)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	pid_t pid;
+
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->q, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		usleep(50000);
+		_exit(-send_str(self->q, "ping", 0, 1));
+	}
+	EXPECT_EQ(1, epoll_wait(ep, &out, 1, 5000));
+	EXPECT_TRUE(out.events & EPOLLIN);
+	EXPECT_EQ(0, kt_wait(pid));
+	close(ep);
+}
+
+static volatile sig_atomic_t notified_code, notified_value;
+
+static void on_notify(int sig, siginfo_t *si, void *uc)
+{
+	notified_code = si->si_code;
+	notified_value = si->si_value.sival_int;
+}
+
+TEST_F(q, notify_signals_arrival_on_empty_queue_once)
+{
+	struct sigaction sa = { .sa_sigaction = on_notify,
+				.sa_flags = SA_SIGINFO };
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR1,
+				 .value = 77 };
+	struct kipc_stat st;
+	sigset_t set, old;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, &old));
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(getpid(), st.queue.notify_pid);
+	/* A second registrant is refused while the first holds it. */
+	EXPECT_EQ(-EBUSY, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+
+	ASSERT_EQ(0, send_str(self->q, "one", 0, 1));
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, &old, NULL));
+	EXPECT_EQ(SI_MESGQ, notified_code);
+	EXPECT_EQ(77, notified_value);
+
+	/* One-shot: the registration is gone and may be taken again. */
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+	EXPECT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	n.how = KIPC_NOTIFY_OFF;
+	EXPECT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+}
+
+TEST_F(q, notify_is_busy_for_another_process)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+	pid_t pid;
+
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Not the registrant: OFF leaves it alone, a claim is EBUSY. */
+		struct kipc_notify off = { .how = KIPC_NOTIFY_OFF };
+
+		if (kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &off)))
+			_exit(1);
+		_exit(-kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	}
+	EXPECT_EQ(EBUSY, kt_wait(pid));
+	n.signo = 0;
+	n.how = 7;
+	EXPECT_EQ(-EINVAL, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	n.how = KIPC_NOTIFY_SIGNAL;
+	n.signo = 999;
+	EXPECT_EQ(-EINVAL, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+}
+
+TEST_F(q, notify_not_fired_when_a_receiver_waits)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+	struct kipc_stat st;
+	pid_t pid;
+
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[8];
+
+		_exit(kt_recv(self->q, buf, sizeof(buf), NULL, 0, 0, NULL) == 1 ?
+		      0 : 1);
+	}
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 1));
+	ASSERT_EQ(0, send_str(self->q, "x", 0, 1));
+	EXPECT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(getpid(), st.queue.notify_pid);
+}
+
+TEST_F(q, closing_an_fd_drops_own_registration)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+	struct kipc_stat st;
+	int dup_fd = dup(self->q);
+
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	close(dup_fd);
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+}
+
+TEST_F(q, batch_send_and_receive)
+{
+	struct kipc_msg m[16];
+	char in[16][8], out[16][8];
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		snprintf(in[i], sizeof(in[i]), "b%02d", i);
+		m[i] = (struct kipc_msg){ .buf = (uintptr_t)in[i], .len = 4,
+					  .prio = 0, .type = 1 + i % 3 };
+	}
+	ASSERT_EQ(16, kt_xfer(self->q, KIPC_IOC_SEND, m, 16, 0, NULL));
+	for (i = 0; i < 16; i++)
+		m[i] = (struct kipc_msg){ .buf = (uintptr_t)out[i], .len = 8 };
+	/* Receives what is there, without waiting for all 16 slots. */
+	ASSERT_EQ(10, kt_xfer(self->q, KIPC_IOC_RECV, m, 10, 0, NULL));
+	ASSERT_EQ(6, kt_xfer(self->q, KIPC_IOC_RECV, m + 10, 16, 0, NULL));
+	for (i = 0; i < 16; i++) {
+		EXPECT_EQ(4, m[i].len);
+		EXPECT_EQ(0, memcmp(out[i], in[i], 4));
+		EXPECT_EQ(1 + i % 3, m[i].type);
+	}
+}
+
+TEST_F(q, batch_send_reports_partial_progress)
+{
+	struct kipc_msg m[20];
+	char bufs[20][4];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		memcpy(bufs[i], &i, sizeof(i));
+		m[i] = (struct kipc_msg){ .buf = (uintptr_t)bufs[i], .len = 4,
+					  .type = 1 };
+	}
+	/* 16 fit; the call reports 16, and the 17th is not half-sent. */
+	EXPECT_EQ(16, kt_xfer(self->q, KIPC_IOC_SEND, m, 20, KIPC_F_NONBLOCK,
+			      NULL));
+	for (i = 0; i < 16; i++) {
+		int v = -1;
+
+		ASSERT_EQ(4, kt_recv(self->q, &v, 4, NULL, 0, KIPC_F_NONBLOCK,
+				     NULL));
+		EXPECT_EQ(i, v);
+	}
+	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+
+	/* A bad buffer in the middle stops the batch there. */
+	m[3].buf = 8;
+	EXPECT_EQ(3, kt_xfer(self->q, KIPC_IOC_SEND, m, 6, 0, NULL));
+	EXPECT_EQ(-EFAULT, kt_xfer(self->q, KIPC_IOC_SEND, m + 3, 3, 0, NULL));
+	ASSERT_EQ(0, kt_recv(self->q, NULL, 0, NULL, 0,
+			     KIPC_F_NONBLOCK | KIPC_F_NOERROR, NULL));
+}
+
+TEST_F(q, bad_receive_buffer_loses_nothing)
+{
+	char buf[8];
+
+	ASSERT_EQ(0, send_str(self->q, "first", 0, 1));
+	ASSERT_EQ(0, send_str(self->q, "second", 0, 1));
+	EXPECT_EQ(-EFAULT, kt_recv(self->q, kt_bad_ptr(), 64, NULL, 0, 0, NULL));
+	EXPECT_EQ(-EFAULT, kt_ret(read(self->q, kt_bad_ptr(), 64)));
+	EXPECT_STREQ("first", recv_str(self->q, 0, 0));
+	EXPECT_STREQ("second", recv_str(self->q, 0, 0));
+	(void)buf;
+}
+
+TEST_F(q, bad_receive_descriptor_loses_nothing)
+{
+	struct kipc_xfer x = { .msgs = 8, .count = 1 };
+
+	ASSERT_EQ(0, send_str(self->q, "kept", 0, 1));
+	EXPECT_EQ(-EFAULT, kt_ret(ioctl(self->q, KIPC_IOC_RECV, &x)));
+	EXPECT_STREQ("kept", recv_str(self->q, 0, 0));
+}
+
+TEST_F(q, stat_counts_and_times)
+{
+	struct kipc_stat st;
+
+	ASSERT_EQ(0, send_str(self->q, "abc", 0, 1));
+	ASSERT_EQ(0, send_str(self->q, "de", 0, 1));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(2, st.queue.msgs);
+	EXPECT_EQ(5, st.queue.bytes);
+	EXPECT_EQ(2, st.queue.sent);
+	EXPECT_EQ(0, st.queue.received);
+	EXPECT_LT(0, st.queue.stime_ns);
+	EXPECT_EQ(0, st.queue.rtime_ns);
+	EXPECT_EQ(getpid(), st.queue.lspid);
+	EXPECT_EQ(0, st.queue.lrpid);
+	recv_str(self->q, 0, 0);
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(1, st.queue.msgs);
+	EXPECT_EQ(2, st.queue.bytes);
+	EXPECT_EQ(1, st.queue.received);
+	EXPECT_LT(0, st.queue.rtime_ns);
+	EXPECT_EQ(getpid(), st.queue.lrpid);
+}
+
+TEST_F(q, set_max_bytes_like_msg_qbytes)
+{
+	struct kipc_set set = { .valid = KIPC_SET_MAX_BYTES, .max_bytes = 3 };
+	struct kipc_info info;
+	struct kipc_stat st;
+
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_SET, &set)));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(3, st.queue.max_bytes);
+	EXPECT_EQ(0, send_str(self->q, "abc", 0, 1));
+	EXPECT_EQ(-EAGAIN, send_str(self->q, "d", 0, 1));
+	ASSERT_EQ(0, kt_info(self->dev, &info));
+	set.max_bytes = info.max_queue_bytes + 1;
+	if (!kt_is_root())
+		EXPECT_EQ(-EPERM, kt_ret(ioctl(self->q, KIPC_IOC_SET, &set)));
+}
+
+TEST_F(q, fd_passed_to_child_shares_queue)
+{
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(-send_str(self->q, "from-child", 0, 1));
+	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_STREQ("from-child", recv_str(self->q, 0, 0));
+}
+
+TEST_HARNESS_MAIN

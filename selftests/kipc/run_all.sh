@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Run the whole kipc suite where the module is loaded: every test program as
+# root and again as an unprivileged user (uid 65534), then the rmmod test.
+# Sums the kselftest "# Totals:" lines and ends with "N passed, N failed".
+#   KIPC_TESTS="object_test queue_test"   run only these programs
+#   KIPC_USERS="root"                     skip the unprivileged pass
+cd "$(dirname "$0")" || exit 1
+tests=${KIPC_TESTS:-"object_test queue_test queue_stress"}
+users=${KIPC_USERS:-"root nobody"}
+passed=0
+failed=0
+skipped=0
+log=$(mktemp)
+
+run_one() {
+	user=$1
+	shift
+	cmd="$*"
+	echo "=== $* (as $user)"
+	if [ "$user" = root ]; then
+		"$@" >"$log" 2>&1
+	else
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			--inh-caps=-all "$@" >"$log" 2>&1
+	fi
+	status=$?
+	cat "$log"
+	totals=$(grep '^# Totals:' "$log" | tail -n 1)
+	if [ -z "$totals" ]; then
+		echo "# $cmd (as $user) exited $status without a Totals line"
+		failed=$((failed + 1))
+		return
+	fi
+	# shellcheck disable=SC2046 # word splitting wanted: four numbers
+	set -- $(echo "$totals" | sed -n \
+		's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .* skip:\([0-9]*\) error:\([0-9]*\).*/\1 \2 \3 \4/p')
+	p=${1:-0} f=${2:-1} s=${3:-0} e=${4:-0}
+	passed=$((passed + p))
+	failed=$((failed + f + e))
+	skipped=$((skipped + s))
+	# A crash after the totals, or a non-zero exit with nothing failed.
+	if [ "$status" != 0 ] && [ "$status" != 4 ] && [ $((f + e)) = 0 ]; then
+		echo "# $cmd (as $user) exited $status"
+		failed=$((failed + 1))
+	fi
+}
+
+for user in $users; do
+	for t in $tests; do
+		run_one "$user" "./$t"
+	done
+done
+if [ "$(id -u)" = 0 ] && [ -z "$KIPC_TESTS" ]; then
+	run_one root ./rmmod_test.sh
+fi
+rm -f "$log"
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
