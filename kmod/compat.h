@@ -9,7 +9,6 @@
 
 #include <linux/ipc_namespace.h>
 #include <linux/proc_ns.h>
-#include <linux/version.h>
 
 /*
  * put_ipc_ns() is not exported, but every IPC namespace carries its nsfs
@@ -32,7 +31,8 @@ static inline bool kipc_ipc_ns_orphaned(struct ipc_namespace *ns)
 	return refcount_read(&ns->ns.count) == 1;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+/* KIPC_HAVE_* come from feature probes of the kernel headers in kmod/Kbuild. */
+#ifdef KIPC_HAVE_VM_FLAGS_SET
 #define kipc_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
 #define kipc_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
 #else
@@ -41,10 +41,10 @@ static inline bool kipc_ipc_ns_orphaned(struct ipc_namespace *ns)
 #endif
 
 /* 6.12 dropped no_llseek(): a NULL ->llseek now means "cannot seek". */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#define kipc_no_llseek	NULL
-#else
+#ifdef KIPC_HAVE_NO_LLSEEK
 #define kipc_no_llseek	no_llseek
+#else
+#define kipc_no_llseek	NULL
 #endif
 
 #endif /* _KIPC_COMPAT_H */

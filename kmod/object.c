@@ -96,11 +96,13 @@ static struct kipc_user *kipc_user_get(kuid_t uid)
 
 static void kipc_user_put(struct kipc_user *user)
 {
-	if (refcount_dec_and_lock(&user->ref, &kipc_users_lock)) {
+	spin_lock(&kipc_users_lock);
+	if (refcount_dec_and_test(&user->ref))
 		hash_del(&user->node);
-		spin_unlock(&kipc_users_lock);
-		kfree(user);
-	}
+	else
+		user = NULL;
+	spin_unlock(&kipc_users_lock);
+	kfree(user);
 }
 
 int kipc_user_charge(struct kipc_user *user, unsigned long bytes)
@@ -185,24 +187,28 @@ static struct kipc_ns *kipc_ns_current(bool create)
 	return kipc_ns_get(current->nsproxy->ipc_ns, create);
 }
 
-static void kipc_ns_release(struct kref *ref)
-	__releases(&kipc_ns_mutex)
+/* Under kipc_ns_mutex, so that no lookup finds a namespace on its way out. */
+static void kipc_ns_unlist(struct kref *ref)
 {
 	struct kipc_ns *kns = container_of(ref, struct kipc_ns, ref);
 
 	list_del(&kns->node);
 	atomic64_dec(&kipc_counters.namespaces);
-	mutex_unlock(&kipc_ns_mutex);
-
-	WARN_ON(!idr_is_empty(&kns->ids));
-	idr_destroy(&kns->ids);
-	kipc_put_ipc_ns(kns->ipc_ns);
-	kfree(kns);
 }
 
 static void kipc_ns_put(struct kipc_ns *kns)
 {
-	kref_put_mutex(&kns->ref, kipc_ns_release, &kipc_ns_mutex);
+	bool last;
+
+	mutex_lock(&kipc_ns_mutex);
+	last = kref_put(&kns->ref, kipc_ns_unlist);
+	mutex_unlock(&kipc_ns_mutex);
+	if (!last)
+		return;
+	WARN_ON(!idr_is_empty(&kns->ids));
+	idr_destroy(&kns->ids);
+	kipc_put_ipc_ns(kns->ipc_ns);
+	kfree(kns);
 }
 
 static u32 kipc_name_key(u32 type, const char *name)
@@ -443,8 +449,10 @@ static struct file *kipc_create_locked(struct kipc_ns *kns,
 	kref_get(&kns->ref);
 	obj->user = user;
 	obj->charge = charge;
-	obj->uid = obj->cuid = current_euid();
-	obj->gid = obj->cgid = current_egid();
+	obj->uid = current_euid();
+	obj->cuid = obj->uid;
+	obj->gid = current_egid();
+	obj->cgid = obj->gid;
 	obj->mode = req->mode & 0777;
 	obj->cpid = get_pid(task_tgid(current));
 	obj->ctime = ktime_get_real();

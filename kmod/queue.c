@@ -481,10 +481,6 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 		bucket = kmem_cache_alloc(kipc_prio_cache, GFP_KERNEL_ACCOUNT);
 
 	spin_lock(&q->obj.lock);
-	if (!q->spare && bucket) {
-		q->spare = bucket;
-		bucket = NULL;
-	}
 	for (;;) {
 		if (q->obj.removed) {
 			ret = -EIDRM;
@@ -500,7 +496,21 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			break;
 		}
 		if (kipc_queue_fits(q, msg->len)) {
+			if (!q->spare && bucket) {
+				q->spare = bucket;
+				bucket = NULL;
+			}
 			ret = kipc_queue_insert(q, msg);
+			if (ret == -ENOMEM) {
+				/* Other senders took the spare node: get one. */
+				spin_unlock(&q->obj.lock);
+				bucket = kmem_cache_alloc(kipc_prio_cache,
+							  GFP_KERNEL_ACCOUNT);
+				spin_lock(&q->obj.lock);
+				if (bucket)
+					continue;
+				break;
+			}
 			if (!ret) {
 				kipc_queue_note_send(q);
 				if (q->nmsgs == 1 && q->notify_pid)

@@ -44,6 +44,9 @@ static uint32_t fnv1a(const unsigned char *p, size_t n)
 	return h;
 }
 
+/* A consumer that hears nothing for this long reports a failure. */
+static const struct kipc_timeout patience = { .tv_sec = 60 };
+
 static unsigned long msgs_per_producer(void)
 {
 	const char *env = getenv("KIPC_STRESS_MSGS");
@@ -162,7 +165,7 @@ static int consume_one_by_one(int q, struct ledger *l, unsigned long per)
 
 	memset(last, 0xff, sizeof(last));
 	for (;;) {
-		n = kt_recv(q, &m, sizeof(m), NULL, 0, 0, NULL);
+		n = kt_recv(q, &m, sizeof(m), NULL, 0, KIPC_F_TIMED, &patience);
 		if (n < 0)
 			return 1;
 		if (n == sizeof(uint32_t) && m.producer == STOP)
@@ -213,7 +216,7 @@ static int consume_batched(int q, struct ledger *l, unsigned long per)
 		for (i = 0; i < BATCH; i++)
 			d[i] = (struct kipc_msg){ .buf = (uintptr_t)&m[i],
 						  .len = sizeof(m[i]) };
-		n = kt_xfer(q, KIPC_IOC_RECV, d, BATCH, 0, NULL);
+		n = kt_xfer(q, KIPC_IOC_RECV, d, BATCH, KIPC_F_TIMED, &patience);
 		if (n <= 0)
 			return 1;
 		for (i = 0; i < n; i++) {
@@ -286,9 +289,11 @@ static int consume_own_type(int q, struct ledger *l, unsigned long per,
 
 	memset(last, 0xff, sizeof(last));
 	for (k = 0; k < per; k++) {
-		n = kt_recv(q, &m, sizeof(m), NULL, producer + 1, KIPC_F_SYSV,
-			    NULL);
-		if (n < 0 || m.producer != producer || m.seq != k ||
+		n = kt_recv(q, &m, sizeof(m), NULL, producer + 1,
+			    KIPC_F_SYSV | KIPC_F_TIMED, &patience);
+		if (n < 0)
+			return 1;
+		if (m.producer != producer || m.seq != k ||
 		    !account(l, per, &m, n, last))
 			atomic_fetch_add(&l->errors, 1);
 	}

@@ -107,7 +107,8 @@ struct kipc_timeout {
 };
 
 /* Per-call flags of send, receive and semaphore operations. */
-#define KIPC_F_NONBLOCK		0x0001	/* never block: EAGAIN (send) / EAGAIN or ENOMSG (receive) */
+/* never block: EAGAIN on send; EAGAIN, or ENOMSG with KIPC_F_SYSV, on receive */
+#define KIPC_F_NONBLOCK		0x0001
 #define KIPC_F_TIMED		0x0002	/* the timeout field is valid */
 #define KIPC_F_ABSTIME		0x0004	/* ... and is an absolute time on its clock */
 #define KIPC_F_NOERROR		0x0008	/* receive: truncate an oversize message */
