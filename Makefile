@@ -18,9 +18,9 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module selftests check deps clean lint checkpatch sparse
+.PHONY: all module lib selftests check deps clean lint checkpatch sparse
 
-all: module selftests
+all: module lib selftests
 
 deps:
 	@scripts/deps.sh
@@ -28,6 +28,9 @@ deps:
 module:
 	@test -d "$(KDIR)" || { echo "no kernel build dir '$(KDIR)': run scripts/deps.sh or set KVER/KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+lib:
+	$(MAKE) -C lib
 
 selftests:
 	$(MAKE) -C selftests/kipc
@@ -58,4 +61,5 @@ lint: checkpatch sparse
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C lib clean
 	-$(MAKE) -C selftests/kipc clean

@@ -6,7 +6,8 @@
 #   2. the running kernel, if we can build for it (/lib/modules/$(uname -r)/build)
 #      AND load modules into it (/proc/modules exists - it does not in many
 #      containers, where tests must run in a VM instead);
-#   3. the newest installed kernel that has both an image in /boot (so vm.sh
+#   3. the kernel of Debian's linux-image-amd64 metapackage, if usable;
+#   4. the newest installed kernel that has both an image in /boot (so vm.sh
 #      can boot it) and headers (so we can build against it).
 set -euo pipefail
 
@@ -18,6 +19,17 @@ fi
 running=$(uname -r)
 if [[ -d /lib/modules/$running/build && -e /proc/modules ]]; then
 	printf '%s\n' "$running"
+	exit 0
+fi
+
+usable() { [[ -e /boot/vmlinuz-$1 && -d /lib/modules/$1/build ]]; }
+
+# Debian's default kernel (what linux-image-amd64 points at) is what CI tests:
+# installing another kernel for a one-off run must not change the default.
+meta=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+if [[ -n $meta ]] && usable "$meta"; then
+	printf '%s\n' "$meta"
 	exit 0
 fi
 

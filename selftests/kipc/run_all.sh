@@ -6,7 +6,9 @@
 #   KIPC_TESTS="object_test queue_test"   run only these programs
 #   KIPC_USERS="root"                     skip the unprivileged pass
 cd "$(dirname "$0")" || exit 1
-tests=${KIPC_TESTS:-"object_test queue_test queue_stress"}
+tests=${KIPC_TESTS:-"object_test queue_test queue_stress compat_test compat_test@kipc"}
+# compat_test@kipc: the same program with the compatibility layer preloaded
+preload=$(cd ../../lib 2>/dev/null && pwd)/libkipc-preload.so
 users=${KIPC_USERS:-"root nobody"}
 passed=0
 failed=0
@@ -48,7 +50,15 @@ run_one() {
 
 for user in $users; do
 	for t in $tests; do
-		run_one "$user" "./$t"
+		case $t in
+		*@kipc)
+			run_one "$user" env LD_PRELOAD="$preload" \
+				KIPC_EXPECT_ROUTED=1 "./${t%@kipc}"
+			;;
+		*)
+			run_one "$user" "./$t"
+			;;
+		esac
 	done
 done
 if [ "$(id -u)" = 0 ] && [ -z "$KIPC_TESTS" ]; then
