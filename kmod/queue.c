@@ -16,6 +16,7 @@
  * A receiver whose copy to user space faults puts the message back where it
  * was (by arrival sequence), so a bad pointer loses nothing.
  */
+#include <linux/file.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
 #include <linux/sched/signal.h>
@@ -688,12 +689,11 @@ static int kipc_queue_check_msg(struct kipc_queue *q, const struct kipc_msg *m)
 	return 0;
 }
 
-static long kipc_queue_send(struct file *file, struct kipc_xfer __user *uarg)
+static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
 	struct kipc_msg __user *umsgs;
 	struct kipc_deadline dl;
-	struct kipc_xfer xfer;
 	struct kipc_qmsg *msg;
 	struct kipc_msg m;
 	u32 i;
@@ -701,18 +701,16 @@ static long kipc_queue_send(struct file *file, struct kipc_xfer __user *uarg)
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
-		return -EFAULT;
-	if (xfer.count > KIPC_XFER_MAX ||
-	    (xfer.flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
+	if (xfer->count > KIPC_XFER_MAX ||
+	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
 		return -EINVAL;
-	ret = kipc_deadline_init(&dl, xfer.flags, &xfer.timeout,
+	ret = kipc_deadline_init(&dl, xfer->flags, &xfer->timeout,
 				 file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
-	umsgs = u64_to_user_ptr(xfer.msgs);
-	for (i = 0; i < xfer.count; i++) {
+	umsgs = u64_to_user_ptr(xfer->msgs);
+	for (i = 0; i < xfer->count; i++) {
 		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
 			ret = -EFAULT;
 			break;
@@ -733,15 +731,14 @@ static long kipc_queue_send(struct file *file, struct kipc_xfer __user *uarg)
 			break;
 		}
 	}
-	return i ? i : ret;
+	return i ? (long)i : ret;
 }
 
-static long kipc_queue_recv(struct file *file, struct kipc_xfer __user *uarg)
+static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
 	struct kipc_msg __user *umsgs;
 	struct kipc_deadline dl;
-	struct kipc_xfer xfer;
 	struct kipc_qmsg *msg;
 	struct kipc_msg m;
 	u32 i;
@@ -749,46 +746,102 @@ static long kipc_queue_recv(struct file *file, struct kipc_xfer __user *uarg)
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
-		return -EFAULT;
-	if (xfer.count > KIPC_XFER_MAX ||
-	    (xfer.flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME |
-			    KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |
-			    KIPC_F_PEEK | KIPC_F_POSIX_SIZE)))
+	if (xfer->count > KIPC_XFER_MAX ||
+	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME |
+			     KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |
+			     KIPC_F_PEEK | KIPC_F_POSIX_SIZE)))
 		return -EINVAL;
-	ret = kipc_deadline_init(&dl, xfer.flags, &xfer.timeout,
+	ret = kipc_deadline_init(&dl, xfer->flags, &xfer->timeout,
 				 file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
-	umsgs = u64_to_user_ptr(xfer.msgs);
-	for (i = 0; i < xfer.count; i++) {
+	umsgs = u64_to_user_ptr(xfer->msgs);
+	for (i = 0; i < xfer->count; i++) {
 		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
 			ret = -EFAULT;
 			break;
 		}
-		if ((xfer.flags & KIPC_F_POSIX_SIZE) && m.len < q->max_msgsize) {
+		if ((xfer->flags & KIPC_F_POSIX_SIZE) && m.len < q->max_msgsize) {
 			ret = -EMSGSIZE;
 			break;
 		}
 		/* Block for the first message only (MSG_WAITFORONE). */
 		if (i == 1)
 			dl.nonblock = true;
-		msg = kipc_queue_recv_one(q, xfer.flags, m.type, m.len, &dl);
+		msg = kipc_queue_recv_one(q, xfer->flags, m.type, m.len, &dl);
 		if (IS_ERR(msg)) {
 			ret = PTR_ERR(msg);
 			break;
 		}
-		ret = kipc_queue_deliver(q, msg, &m, xfer.flags, &umsgs[i]);
+		ret = kipc_queue_deliver(q, msg, &m, xfer->flags, &umsgs[i]);
 		if (ret)
 			break;
 		/* A peek of several would see the same message again. */
-		if (xfer.flags & KIPC_F_PEEK) {
+		if (xfer->flags & KIPC_F_PEEK) {
 			i++;
 			break;
 		}
 	}
-	return i ? i : ret;
+	return i ? (long)i : ret;
+}
+
+static long kipc_queue_send(struct file *file, struct kipc_xfer __user *uarg)
+{
+	struct kipc_xfer xfer;
+
+	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
+		return -EFAULT;
+	return kipc_queue_do_send(file, &xfer);
+}
+
+static long kipc_queue_recv(struct file *file, struct kipc_xfer __user *uarg)
+{
+	struct kipc_xfer xfer;
+
+	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
+		return -EFAULT;
+	return kipc_queue_do_recv(file, &xfer);
+}
+
+static const struct file_operations kipc_queue_fops;
+
+/*
+ * Send on this queue, then receive on another, in one call: a request/reply
+ * exchange costs one system call per side instead of two, as binder's
+ * transaction does.
+ */
+static long kipc_queue_sendrecv(struct file *file,
+				struct kipc_sendrecv __user *uarg)
+{
+	struct kipc_sendrecv sr;
+	struct file *rfile;
+	long sent, ret;
+
+	if (copy_from_user(&sr, uarg, sizeof(sr)))
+		return -EFAULT;
+	if (sr.reserved)
+		return -EINVAL;
+	rfile = fget(sr.recv_fd);
+	if (!rfile)
+		return -EBADF;
+	ret = -EINVAL;
+	if (rfile->f_op != &kipc_queue_fops)
+		goto out;
+
+	sent = kipc_queue_do_send(file, &sr.send);
+	if (sent < 0) {
+		ret = sent;
+		goto out;
+	}
+	ret = -EFAULT;
+	if (put_user((u32)sent, &uarg->sent))
+		goto out;
+	/* A partial send is reported in @sent; nothing is received then. */
+	ret = sent < sr.send.count ? 0 : kipc_queue_do_recv(rfile, &sr.recv);
+out:
+	fput(rfile);
+	return ret;
 }
 
 static long kipc_queue_notify(struct file *file,
@@ -838,6 +891,8 @@ static long kipc_queue_ioctl(struct file *file, unsigned int cmd,
 		return kipc_queue_recv(file, argp);
 	case KIPC_IOC_NOTIFY:
 		return kipc_queue_notify(file, argp);
+	case KIPC_IOC_SENDRECV:
+		return kipc_queue_sendrecv(file, argp);
 	default:
 		return kipc_object_ioctl(file, cmd, arg);
 	}

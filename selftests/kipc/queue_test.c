@@ -819,4 +819,70 @@ TEST_F(q, fd_passed_to_child_shares_queue)
 	EXPECT_STREQ("from-child", recv_str(self->q, 0, 0));
 }
 
+static int sendrecv(int q, const void *out, uint32_t out_len, int rq, void *in,
+		    uint32_t in_len, uint32_t *sent)
+{
+	struct kipc_msg sm = { .buf = (uintptr_t)out, .len = out_len, .type = 1 };
+	struct kipc_msg rm = { .buf = (uintptr_t)in, .len = in_len };
+	struct kipc_sendrecv sr;
+	int ret;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.send.msgs = (uintptr_t)&sm;
+	sr.send.count = 1;
+	sr.recv.msgs = (uintptr_t)&rm;
+	sr.recv.count = 1;
+	sr.recv_fd = rq;
+	ret = kt_ret(ioctl(q, KIPC_IOC_SENDRECV, &sr));
+	if (sent)
+		*sent = sr.sent;
+	return ret == 1 ? (int)rm.len : ret;
+}
+
+TEST_F(q, sendrecv_exchanges_request_and_reply)
+{
+	int replies = kt_anon_queue(self->dev, 4, 64);
+	char buf[64];
+	uint32_t sent = 0;
+	pid_t pid;
+	int i;
+
+	ASSERT_LE(0, replies);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The server: each reply is the request plus one. */
+		int n, v;
+
+		n = kt_recv(self->q, &v, sizeof(v), NULL, 0, 0, NULL);
+		for (i = 0; i < 100 && n == sizeof(v); i++) {
+			v++;
+			if (i == 99)
+				_exit(kt_send(replies, &v, sizeof(v), 0, 1, 0, NULL) ? 1 : 0);
+			n = sendrecv(replies, &v, sizeof(v), self->q, &v,
+				     sizeof(v), NULL);
+		}
+		_exit(2);
+	}
+	for (i = 0; i < 100; i++) {
+		int v = i * 10, r = -1;
+
+		ASSERT_EQ(sizeof(r), sendrecv(self->q, &v, sizeof(v), replies,
+					       &r, sizeof(r), &sent));
+		EXPECT_EQ(1, sent);
+		EXPECT_EQ(i * 10 + 1, r);
+	}
+	EXPECT_EQ(0, kt_wait(pid));
+
+	/* The receive side must be a kipc queue fd, open for reading. */
+	EXPECT_EQ(-EINVAL, sendrecv(self->q, "x", 1, self->dev, buf,
+				    sizeof(buf), NULL));
+	EXPECT_EQ(-EBADF, sendrecv(self->q, "x", 1, 9999, buf, sizeof(buf),
+				   NULL));
+	/* A send error comes back before any receive. */
+	EXPECT_EQ(-EMSGSIZE, sendrecv(self->q, buf, 600, replies, buf,
+				      sizeof(buf), NULL));
+	close(replies);
+}
+
 TEST_HARNESS_MAIN

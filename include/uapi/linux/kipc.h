@@ -146,6 +146,21 @@ struct kipc_xfer {
 
 #define KIPC_XFER_MAX		1024
 
+/*
+ * KIPC_IOC_SENDRECV, on a queue fd: send @send on it, then receive @recv on
+ * the queue @recv_fd (which may be the same) -- one system call for a
+ * request and its reply.  Returns the messages received; @sent reports the
+ * messages sent.  A send that moved fewer than @send.count returns 0 and
+ * receives nothing; a send that moved none returns its error.
+ */
+struct kipc_sendrecv {
+	struct kipc_xfer send;
+	struct kipc_xfer recv;
+	__s32 recv_fd;
+	__u32 sent;		/* out */
+	__u64 reserved;
+};
+
 /* KIPC_IOC_NOTIFY, on a queue fd: mq_notify(3). */
 #define KIPC_NOTIFY_OFF		0	/* unregister */
 #define KIPC_NOTIFY_SIGNAL	1	/* send signo with value on arrival to an empty queue */
@@ -279,5 +294,6 @@ struct kipc_info {
 #define KIPC_IOC_SEND		_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_xfer)
 #define KIPC_IOC_RECV		_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_xfer)
 #define KIPC_IOC_NOTIFY		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_notify)
+#define KIPC_IOC_SENDRECV	_IOWR(KIPC_IOC_MAGIC, 0x13, struct kipc_sendrecv)
 
 #endif /* _UAPI_LINUX_KIPC_H */
