@@ -22,8 +22,9 @@ VM := scripts/vm.sh --kver $(KVER)
 
 all: module lib selftests
 
+# A KVER other than the installed default brings its own image and headers.
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(if $(wildcard $(KDIR)),,linux-image-$(KVER) linux-headers-$(KVER))
 
 module:
 	@test -d "$(KDIR)" || { echo "no kernel build dir '$(KDIR)': run scripts/deps.sh or set KVER/KDIR" >&2; exit 1; }
