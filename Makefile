@@ -18,9 +18,9 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module selftests check deps clean lint checkpatch sparse
+.PHONY: all module selftests tools check deps clean lint checkpatch sparse
 
-all: module selftests
+all: module tools selftests
 
 deps:
 	@scripts/deps.sh
@@ -31,6 +31,9 @@ module:
 
 selftests:
 	$(MAKE) -C selftests/kipc
+
+tools:
+	$(MAKE) -C tools
 
 check: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
@@ -59,3 +62,4 @@ lint: checkpatch sparse
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C selftests/kipc clean
+	-$(MAKE) -C tools clean
