@@ -123,6 +123,12 @@ struct kipc_object {
 	 * reference, so the release path may read it without the lock.
 	 */
 	bool id_listed;
+	/*
+	 * Created successfully: event listeners heard of it, so they hear of
+	 * its end too.  A failed creation goes silently, as it may be freed
+	 * under kns->lock.
+	 */
+	bool announced;
 
 	/* Under obj->lock; written also under kns->lock where noted. */
 	spinlock_t lock;

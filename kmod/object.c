@@ -257,7 +257,8 @@ static void kipc_object_free(struct kref *ref)
 		idr_remove(&kns->ids, obj->id);
 		mutex_unlock(&kns->lock);
 	}
-	kipc_event(obj, KIPC_EVENT_DESTROYED, 0);
+	if (obj->announced)
+		kipc_event(obj, KIPC_EVENT_DESTROYED, 0);
 
 	kipc_user_uncharge(user, obj->charge);
 	kipc_user_uncharge_object(user, obj->type);
@@ -492,6 +493,7 @@ static struct file *kipc_create_locked(struct kipc_ns *kns,
 		__module_get(THIS_MODULE);
 	}
 	atomic64_inc(&kipc_counters.created[obj->type]);
+	obj->announced = true;
 	kipc_event_locked(obj, KIPC_EVENT_CREATED, 0);
 	return file;
 

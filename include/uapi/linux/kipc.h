@@ -283,8 +283,9 @@ struct kipc_info {
  *                    namespace's user namespace (EPERM otherwise).
  *   KIPC_CMD_EVENT   multicast on KIPC_GENL_MCGRP_EVENTS only.
  *
- * An object is visible only in the IPC namespace it was created in; ids,
- * uids and pids are those the caller sees in its own namespaces.
+ * An object is visible only in the IPC namespace it was created in, but
+ * there to everyone, whatever its mode (like /proc/sysvipc); uids and pids
+ * are those the caller sees in its own namespaces.
  *
  * The events group needs CAP_SYS_ADMIN over the network namespace and is
  * fed in the initial network namespace only, so only a fully privileged
