@@ -357,6 +357,7 @@ static int kipc_nl_remove_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr **attrs = info->attrs;
 	const char *name = NULL;
 	struct kipc_ns *kns;
+	struct socket *sock;
 	u32 type = 0, id = 0;
 	int ret;
 
@@ -387,9 +388,10 @@ static int kipc_nl_remove_doit(struct sk_buff *skb, struct genl_info *info)
 	 * The sender's rights, and also those of whoever opened the socket:
 	 * a privileged program must not be tricked into writing a request
 	 * to a socket it was handed (netlink_ns_capable() does the same).
+	 * Only sockets the kernel made itself have no file.
 	 */
-	ret = kipc_remove_in_ns(kns, type, id, name,
-				NETLINK_CB(skb).sk->sk_socket->file);
+	sock = NETLINK_CB(skb).sk->sk_socket;
+	ret = kipc_remove_in_ns(kns, type, id, name, sock ? sock->file : NULL);
 	kipc_ns_put(kns);
 	if (ret == -ENOENT)
 		GENL_SET_ERR_MSG(info, "No such object in this IPC namespace");

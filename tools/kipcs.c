@@ -998,6 +998,12 @@ static int cmd_watch(const struct options *o)
 	return 0;
 }
 
+static bool is_command(const char *s)
+{
+	return !strcmp(s, "list") || !strcmp(s, "rm") || !strcmp(s, "watch") ||
+	       !strcmp(s, "stats");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1038,8 +1044,8 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* A subcommand may come first or after the options. */
-	if (argc > 1 && argv[1][0] != '-') {
+	/* A command may come before the options ("kipcs rm -q 3") ... */
+	if (argc > 1 && is_command(argv[1])) {
 		cmd = argv[1];
 		argv++;
 		argc--;
@@ -1084,11 +1090,16 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	if (strcmp(cmd, "list") && strcmp(cmd, "rm") && strcmp(cmd, "watch") &&
-	    strcmp(cmd, "stats")) {
-		warnx("unknown command '%s'", cmd);
-		usage(stderr);
-		return 2;
+	/* ... or after them ("kipcs -q rm 3"). */
+	if (!strcmp(cmd, "list") && argc) {
+		if (!is_command(argv[0])) {
+			warnx("unknown command '%s'", argv[0]);
+			usage(stderr);
+			return 2;
+		}
+		cmd = argv[0];
+		argv++;
+		argc--;
 	}
 	if (strcmp(cmd, "rm") && argc) {
 		warnx("unexpected argument '%s'", argv[0]);
