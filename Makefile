@@ -18,9 +18,9 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module lib selftests check deps clean lint checkpatch sparse
+.PHONY: all module lib tools selftests check deps clean lint checkpatch sparse
 
-all: module lib selftests
+all: module lib tools selftests
 
 # A KVER other than the installed default brings its own image and headers.
 deps:
@@ -35,6 +35,9 @@ lib:
 
 selftests:
 	$(MAKE) -C selftests/kipc
+
+tools:
+	$(MAKE) -C tools
 
 check: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
@@ -64,3 +67,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C selftests/kipc clean
+	-$(MAKE) -C tools clean

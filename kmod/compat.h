@@ -9,6 +9,7 @@
 
 #include <linux/ipc_namespace.h>
 #include <linux/proc_ns.h>
+#include <net/genetlink.h>
 
 /*
  * put_ipc_ns() is not exported, but every IPC namespace carries its nsfs
@@ -45,6 +46,27 @@ static inline bool kipc_ipc_ns_orphaned(struct ipc_namespace *ns)
 #define kipc_no_llseek	no_llseek
 #else
 #define kipc_no_llseek	NULL
+#endif
+
+/*
+ * The request attributes of a generic netlink dump: 6.12 keeps a whole
+ * struct genl_info per dump, 6.1 only the parsed attributes.
+ */
+#ifdef KIPC_HAVE_GENL_INFO_DUMP
+#define kipc_genl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
+#else
+#define kipc_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
+
+/*
+ * Joining a multicast group with CAP_SYS_ADMIN over the network namespace;
+ * kernels before GENL_MCAST_CAP_SYS_ADMIN (6.7, and its stable backports)
+ * offer CAP_NET_ADMIN as the nearest.
+ */
+#ifdef GENL_MCAST_CAP_SYS_ADMIN
+#define KIPC_GENL_MCAST_PRIV		GENL_MCAST_CAP_SYS_ADMIN
+#else
+#define KIPC_GENL_MCAST_PRIV		GENL_UNS_ADMIN_PERM
 #endif
 
 #endif /* _KIPC_COMPAT_H */

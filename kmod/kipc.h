@@ -54,6 +54,13 @@ struct kipc_counters {
 	atomic64_t msgs;
 	atomic64_t bytes;
 	atomic64_t namespaces;
+	/* Since the module loaded, per type; [0] unused. */
+	atomic64_t created[KIPC_TYPE_COUNT];
+	atomic64_t removed[KIPC_TYPE_COUNT];
+	/* Queue operations. */
+	atomic64_t queue_sent;
+	atomic64_t queue_received;
+	atomic64_t queue_full;
 };
 
 extern struct kipc_counters kipc_counters;
@@ -116,6 +123,12 @@ struct kipc_object {
 	 * reference, so the release path may read it without the lock.
 	 */
 	bool id_listed;
+	/*
+	 * Created successfully: event listeners heard of it, so they hear of
+	 * its end too.  A failed creation goes silently, as it may be freed
+	 * under kns->lock.
+	 */
+	bool announced;
 
 	/* Under obj->lock; written also under kns->lock where noted. */
 	spinlock_t lock;
@@ -136,6 +149,13 @@ static inline bool kipc_removed(struct kipc_object *obj)
 extern const struct kipc_type_ops kipc_queue_ops;
 
 /* object.c */
+struct kipc_ns *kipc_ns_current(bool create);
+void kipc_ns_put(struct kipc_ns *kns);
+struct kipc_object *kipc_ns_next_object(struct kipc_ns *kns, u32 *id);
+struct kipc_object *kipc_ns_find_object(struct kipc_ns *kns, u32 type, u32 id);
+int kipc_remove_in_ns(struct kipc_ns *kns, u32 type, u32 id, const char *name,
+		      const struct file *opener);
+void kipc_object_fill_stat(struct kipc_object *obj, struct kipc_stat *st);
 void kipc_object_init(struct kipc_object *obj, const struct kipc_type_ops *ops,
 		      u32 type);
 void kipc_object_get(struct kipc_object *obj);
@@ -167,6 +187,14 @@ int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
  * passes (-ETIMEDOUT) or a signal arrives (-ERESTARTNOHAND).
  */
 int kipc_deadline_sleep(struct kipc_deadline *dl);
+
+/* netlink.c */
+int kipc_netlink_init(void);
+void kipc_netlink_exit(void);
+bool kipc_event_wanted(void);
+/* Multicast an event about @obj: under kns->lock, or taking it. */
+void kipc_event_locked(struct kipc_object *obj, u32 event, u32 waiters);
+void kipc_event(struct kipc_object *obj, u32 event, u32 waiters);
 
 /* queue.c */
 int kipc_queue_init(void);

@@ -100,12 +100,18 @@ static int __init kipc_init(void)
 	ret = kipc_core_init();
 	if (ret)
 		goto err_queue;
-	ret = misc_register(&kipc_misc);
+	/* Before the device: objects send events from their creation on. */
+	ret = kipc_netlink_init();
 	if (ret)
 		goto err_core;
+	ret = misc_register(&kipc_misc);
+	if (ret)
+		goto err_netlink;
 	pr_info("loaded, API version %d\n", KIPC_API_VERSION);
 	return 0;
 
+err_netlink:
+	kipc_netlink_exit();
 err_core:
 	kipc_core_exit();
 err_queue:
@@ -116,6 +122,7 @@ err_queue:
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	kipc_netlink_exit();
 	kipc_core_exit();
 	kipc_queue_exit();
 }

@@ -182,7 +182,7 @@ out:
 	return kns;
 }
 
-static struct kipc_ns *kipc_ns_current(bool create)
+struct kipc_ns *kipc_ns_current(bool create)
 {
 	return kipc_ns_get(current->nsproxy->ipc_ns, create);
 }
@@ -196,7 +196,7 @@ static void kipc_ns_unlist(struct kref *ref)
 	atomic64_dec(&kipc_counters.namespaces);
 }
 
-static void kipc_ns_put(struct kipc_ns *kns)
+void kipc_ns_put(struct kipc_ns *kns)
 {
 	bool last;
 
@@ -257,6 +257,8 @@ static void kipc_object_free(struct kref *ref)
 		idr_remove(&kns->ids, obj->id);
 		mutex_unlock(&kns->lock);
 	}
+	if (obj->announced)
+		kipc_event(obj, KIPC_EVENT_DESTROYED, 0);
 
 	kipc_user_uncharge(user, obj->charge);
 	kipc_user_uncharge_object(user, obj->type);
@@ -304,6 +306,9 @@ static int kipc_remove_locked(struct kipc_object *obj, bool *drop)
 	lockdep_assert_held(&obj->kns->lock);
 	if (obj->removed)
 		return -EIDRM;
+	/* Under kns->lock, so that listeners see one order per namespace. */
+	kipc_event_locked(obj, KIPC_EVENT_REMOVED, 0);
+	atomic64_inc(&kipc_counters.removed[obj->type]);
 	*drop = kipc_unregister_locked(obj);
 	if (obj->id_listed) {
 		idr_remove(&obj->kns->ids, obj->id);
@@ -487,6 +492,9 @@ static struct file *kipc_create_locked(struct kipc_ns *kns,
 		kipc_object_get(obj);
 		__module_get(THIS_MODULE);
 	}
+	atomic64_inc(&kipc_counters.created[obj->type]);
+	obj->announced = true;
+	kipc_event_locked(obj, KIPC_EVENT_CREATED, 0);
 	return file;
 
 err_file:
@@ -533,9 +541,55 @@ static struct kipc_object *kipc_id_lookup(struct kipc_ns *kns, u32 type, u32 id)
 	struct kipc_object *obj;
 
 	lockdep_assert_held(&kns->lock);
-	obj = idr_find(&kns->ids, id);
-	if (!obj || obj->type != type || obj->removed)
+	if (id > INT_MAX)
 		return NULL;
+	obj = idr_find(&kns->ids, id);
+	if (!obj || (type && obj->type != type) || obj->removed)
+		return NULL;
+	return obj;
+}
+
+/* The object @id (of @type, unless 0), with a reference; NULL if none. */
+struct kipc_object *kipc_ns_find_object(struct kipc_ns *kns, u32 type, u32 id)
+{
+	struct kipc_object *obj;
+
+	mutex_lock(&kns->lock);
+	obj = kipc_id_lookup(kns, type, id);
+	if (obj && !kref_get_unless_zero(&obj->ref))
+		obj = NULL;
+	mutex_unlock(&kns->lock);
+	return obj;
+}
+
+/*
+ * Walk a namespace's objects in id order: the listed object with the lowest
+ * id at or above *@id, with a reference, and *@id moved past it; NULL at the
+ * end.  Only the cursor carries over between calls, so a walk that drops
+ * the lock (a netlink dump spanning messages) neither repeats nor skips an
+ * object that stays listed throughout, whatever else comes and goes.
+ */
+struct kipc_object *kipc_ns_next_object(struct kipc_ns *kns, u32 *id)
+{
+	struct kipc_object *obj;
+	int next;
+
+	mutex_lock(&kns->lock);
+	for (;;) {
+		if (*id > INT_MAX) {
+			obj = NULL;
+			break;
+		}
+		next = *id;
+		obj = idr_get_next(&kns->ids, &next);
+		if (!obj)
+			break;
+		*id = (u32)next + 1;
+		/* A dying object leaves the table in its own release. */
+		if (kref_get_unless_zero(&obj->ref))
+			break;
+	}
+	mutex_unlock(&kns->lock);
 	return obj;
 }
 
@@ -694,8 +748,10 @@ long kipc_unlink_object(struct kipc_name_req __user *uarg)
 		ret = -EACCES;
 	else
 		ret = 0;
-	if (!ret)
+	if (!ret) {
+		kipc_event_locked(obj, KIPC_EVENT_UNLINKED, 0);
 		drop = kipc_unregister_locked(obj);
+	}
 	mutex_unlock(&kns->lock);
 	if (drop)
 		kipc_registration_put(obj);
@@ -705,13 +761,51 @@ out_free:
 	return ret;
 }
 
-/* IPC_RMID by name or id, without an fd. */
+/* kipc_is_owner() for the credentials @file was opened with. */
+static bool kipc_file_is_owner(struct kipc_object *obj, const struct file *file)
+{
+	kuid_t euid = file->f_cred->euid;
+
+	return uid_eq(euid, obj->uid) || uid_eq(euid, obj->cuid) ||
+	       file_ns_capable(file, obj->kns->ipc_ns->user_ns, CAP_SYS_ADMIN);
+}
+
+/*
+ * IPC_RMID without an fd: of @name within @type, or with a NULL @name of
+ * @id (of @type, unless 0).  With an @opener, whoever opened that file
+ * must be allowed as well as the caller.
+ */
+int kipc_remove_in_ns(struct kipc_ns *kns, u32 type, u32 id, const char *name,
+		      const struct file *opener)
+{
+	struct kipc_object *obj;
+	bool drop = false;
+	int ret;
+
+	mutex_lock(&kns->lock);
+	if (name)
+		obj = kipc_name_lookup(kns, type, name);
+	else
+		obj = kipc_id_lookup(kns, type, id);
+	if (!obj || !kref_get_unless_zero(&obj->ref)) {
+		mutex_unlock(&kns->lock);
+		return -ENOENT;
+	}
+	if (!kipc_is_owner(obj) || (opener && !kipc_file_is_owner(obj, opener)))
+		ret = -EPERM;
+	else
+		ret = kipc_remove_locked(obj, &drop);
+	mutex_unlock(&kns->lock);
+	if (!ret)
+		kipc_remove_finish(obj, drop);
+	kipc_object_put(obj);
+	return ret;
+}
+
 long kipc_remove_by(struct kipc_name_req __user *uarg)
 {
 	struct kipc_name_req *req;
-	struct kipc_object *obj;
 	struct kipc_ns *kns;
-	bool drop = false;
 	long ret;
 
 	req = kipc_name_req_copy(uarg);
@@ -722,23 +816,9 @@ long kipc_remove_by(struct kipc_name_req __user *uarg)
 		ret = PTR_ERR(kns);
 		goto out_free;
 	}
-	mutex_lock(&kns->lock);
-	if (req->flags & KIPC_O_BY_ID)
-		obj = kipc_id_lookup(kns, req->type, req->id);
-	else
-		obj = kipc_name_lookup(kns, req->type, req->name);
-	if (!obj || !kref_get_unless_zero(&obj->ref))
-		ret = -ENOENT;
-	else if (!kipc_is_owner(obj))
-		ret = -EPERM;
-	else
-		ret = kipc_remove_locked(obj, &drop);
-	mutex_unlock(&kns->lock);
-	if (obj && ret != -ENOENT) {
-		if (!ret)
-			kipc_remove_finish(obj, drop);
-		kipc_object_put(obj);
-	}
+	ret = kipc_remove_in_ns(kns, req->type, req->id,
+				(req->flags & KIPC_O_BY_ID) ? NULL : req->name,
+				NULL);
 	kipc_ns_put(kns);
 out_free:
 	kfree(req);
@@ -747,17 +827,16 @@ out_free:
 
 /* Shared object ioctls */
 
-static long kipc_object_stat(struct kipc_object *obj,
-			     struct kipc_stat __user *ust)
+/*
+ * A snapshot of @obj as the calling task sees it (uids in its user
+ * namespace, pids in its pid namespace), for KIPC_IOC_STAT and netlink.
+ * Every byte of @st is written: unused ones are zero.
+ */
+void kipc_object_fill_stat(struct kipc_object *obj, struct kipc_stat *st)
 {
 	struct user_namespace *user_ns = current_user_ns();
-	struct kipc_stat *st;
-	long ret = 0;
 
-	st = kzalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return -ENOMEM;
-
+	memset(st, 0, sizeof(*st));
 	mutex_lock(&obj->kns->lock);
 	if (obj->name) {
 		strscpy(st->name, obj->name, sizeof(st->name));
@@ -783,7 +862,18 @@ static long kipc_object_stat(struct kipc_object *obj,
 	st->ctime_ns = ktime_to_ns(obj->ctime);
 	obj->ops->stat(obj, st);
 	spin_unlock(&obj->lock);
+}
 
+static long kipc_object_stat(struct kipc_object *obj,
+			     struct kipc_stat __user *ust)
+{
+	struct kipc_stat *st;
+	long ret = 0;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	kipc_object_fill_stat(obj, st);
 	if (copy_to_user(ust, st, sizeof(*st)))
 		ret = -EFAULT;
 	kfree(st);

@@ -476,6 +476,7 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 	struct kipc_wake_list wl = { };
 	struct kipc_prio *bucket = NULL;
 	struct kipc_qwaiter self, *r;
+	bool full = false, told = false;
 	int ret, err = 0;
 
 	if (!READ_ONCE(q->spare))
@@ -525,9 +526,18 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			ret = err;
 			break;
 		}
+		full = true;
 		if (dl->nonblock) {
 			ret = -EAGAIN;
 			break;
+		}
+		/* Tell listeners before the first sleep, and unlocked. */
+		if (!told && kipc_event_wanted()) {
+			told = true;
+			spin_unlock(&q->obj.lock);
+			kipc_event(&q->obj, KIPC_EVENT_QUEUE_FULL, 0);
+			spin_lock(&q->obj.lock);
+			continue;
 		}
 
 		self.task = current;
@@ -551,6 +561,11 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 	if (!ret)
 		kipc_queue_poll_wake(q);
 	kipc_notification_deliver(&note);
+	if (full) {
+		atomic64_inc(&kipc_counters.queue_full);
+		if (!told)
+			kipc_event(&q->obj, KIPC_EVENT_QUEUE_FULL, 0);
+	}
 	if (bucket)
 		kmem_cache_free(kipc_prio_cache, bucket);
 	return ret;
@@ -731,6 +746,7 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 			break;
 		}
 	}
+	atomic64_add(i, &kipc_counters.queue_sent);
 	return i ? (long)i : ret;
 }
 
@@ -783,6 +799,8 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 			break;
 		}
 	}
+	if (!(xfer->flags & KIPC_F_PEEK))
+		atomic64_add(i, &kipc_counters.queue_received);
 	return i ? (long)i : ret;
 }
 
@@ -922,6 +940,7 @@ static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
 		kipc_qmsg_put(msg);
 		return ret;
 	}
+	atomic64_inc(&kipc_counters.queue_sent);
 	return len;
 }
 
@@ -945,7 +964,10 @@ static ssize_t kipc_queue_read(struct file *file, char __user *buf,
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	ret = kipc_queue_deliver(q, msg, &m, 0, NULL);
-	return ret ? ret : m.len;
+	if (ret)
+		return ret;
+	atomic64_inc(&kipc_counters.queue_received);
+	return m.len;
 }
 
 static __poll_t kipc_queue_poll(struct file *file, poll_table *wait)
@@ -1065,14 +1087,19 @@ static void kipc_queue_removed(struct kipc_object *obj)
 {
 	struct kipc_queue *q = to_queue(obj);
 	struct kipc_qwaiter *w, *tmp;
+	unsigned int woken = 0;
 	struct pid *notify;
 	LIST_HEAD(drained);
 
 	spin_lock(&q->obj.lock);
-	list_for_each_entry_safe(w, tmp, &q->receivers, link)
+	list_for_each_entry_safe(w, tmp, &q->receivers, link) {
 		kipc_waiter_done(w, -EIDRM, NULL);
-	list_for_each_entry_safe(w, tmp, &q->senders, link)
+		woken++;
+	}
+	list_for_each_entry_safe(w, tmp, &q->senders, link) {
 		kipc_waiter_done(w, -EIDRM, NULL);
+		woken++;
+	}
 	kipc_queue_clear_locked(q, &drained);
 	notify = q->notify_pid;
 	q->notify_pid = NULL;
@@ -1081,6 +1108,8 @@ static void kipc_queue_removed(struct kipc_object *obj)
 	put_pid(notify);
 	kipc_queue_drain(&drained);
 	kipc_queue_poll_wake(q);
+	if (woken)
+		kipc_event(obj, KIPC_EVENT_WAITERS_WOKEN, woken);
 }
 
 static void kipc_queue_free(struct kipc_object *obj)

@@ -277,6 +277,166 @@ struct kipc_info {
 	__u64 reserved[8];
 };
 
+/*
+ * Generic netlink family KIPC_GENL_NAME: listing, statistics, removal and
+ * events, for tools such as kipcs(8).
+ *
+ * Every message of the family uses the KIPC_A_* attribute space.  Requests
+ * are validated strictly against a per-command policy: an attribute the
+ * command does not take, a wrong length or a missing required attribute
+ * fails with EINVAL (a value out of range with ERANGE).
+ *
+ *   KIPC_CMD_GET     do: the object KIPC_A_ID (required), optionally only if
+ *                    of KIPC_A_TYPE.  Dump: every object of the caller's IPC
+ *                    namespace, in id order, optionally only of KIPC_A_TYPE.
+ *                    Each reply is one object: the common attributes and one
+ *                    nest of its type (KIPC_A_QUEUE, ...).
+ *   KIPC_CMD_STATS   do, no attributes: a KIPC_A_STATS nest.
+ *   KIPC_CMD_REMOVE  do: IPC_RMID of KIPC_A_ID, or of KIPC_A_NAME within
+ *                    KIPC_A_TYPE (required with a name).  Allowed to the
+ *                    owner, the creator and CAP_SYS_ADMIN in the IPC
+ *                    namespace's user namespace (EPERM otherwise).
+ *   KIPC_CMD_EVENT   multicast on KIPC_GENL_MCGRP_EVENTS only.
+ *
+ * An object is visible only in the IPC namespace it was created in, but
+ * there to everyone, whatever its mode (like /proc/sysvipc); uids and pids
+ * are those the caller sees in its own namespaces.
+ *
+ * The events group needs CAP_SYS_ADMIN over the network namespace and is
+ * fed in the initial network namespace only, so only a fully privileged
+ * listener receives events; they cover every IPC namespace, tagged with
+ * KIPC_A_IPC_NS, and carry pids of the initial pid namespace.
+ */
+#define KIPC_GENL_NAME		"kipc"
+#define KIPC_GENL_VERSION	1
+#define KIPC_GENL_MCGRP_EVENTS	"events"
+
+enum kipc_cmd {
+	KIPC_CMD_UNSPEC,
+	KIPC_CMD_GET,
+	KIPC_CMD_STATS,
+	KIPC_CMD_REMOVE,
+	KIPC_CMD_EVENT,
+	__KIPC_CMD_MAX,
+};
+
+#define KIPC_CMD_MAX		(__KIPC_CMD_MAX - 1)
+
+enum kipc_attr {
+	KIPC_A_UNSPEC,
+	KIPC_A_PAD,		/* aligns the 64-bit attributes */
+	KIPC_A_TYPE,		/* u32: enum kipc_type */
+	KIPC_A_ID,		/* u32 */
+	KIPC_A_NAME,		/* string; absent: anonymous or unlinked */
+	KIPC_A_UID,		/* u32: owner, in the caller's user namespace */
+	KIPC_A_GID,		/* u32 */
+	KIPC_A_CUID,		/* u32: creator */
+	KIPC_A_CGID,		/* u32 */
+	KIPC_A_MODE,		/* u32: permission bits */
+	KIPC_A_FLAGS,		/* u32: KIPC_STAT_* */
+	KIPC_A_CPID,		/* s32: creator, in the caller's pid namespace */
+	KIPC_A_NFDS,		/* u32: open files */
+	KIPC_A_CTIME,		/* s64: ns, CLOCK_REALTIME: creation or last set */
+	KIPC_A_QUEUE,		/* nest: KIPC_QUEUE_A_* */
+	KIPC_A_REGION,		/* nest: KIPC_REGION_A_*, defined with regions */
+	KIPC_A_SEM,		/* nest: KIPC_SEM_A_*, defined with semaphores */
+	KIPC_A_STATS,		/* nest: KIPC_STATS_A_* */
+	KIPC_A_EVENT,		/* u32: enum kipc_event */
+	KIPC_A_PID,		/* s32: event: the process that caused it */
+	KIPC_A_IPC_NS,		/* u32: event: IPC namespace, as in /proc/PID/ns/ipc */
+	KIPC_A_WAITERS,		/* u32: event: blocked tasks woken by the removal */
+	__KIPC_A_MAX,
+};
+
+#define KIPC_A_MAX		(__KIPC_A_MAX - 1)
+
+/* KIPC_A_QUEUE: the struct kipc_queue_stat fields. */
+enum kipc_queue_nl_attr {
+	KIPC_QUEUE_A_UNSPEC,
+	KIPC_QUEUE_A_PAD,
+	KIPC_QUEUE_A_MSGS,		/* u64 */
+	KIPC_QUEUE_A_BYTES,		/* u64 */
+	KIPC_QUEUE_A_MAX_MSGS,		/* u64 */
+	KIPC_QUEUE_A_MAX_MSGSIZE,	/* u64 */
+	KIPC_QUEUE_A_MAX_BYTES,		/* u64 */
+	KIPC_QUEUE_A_SENT,		/* u64 */
+	KIPC_QUEUE_A_RECEIVED,		/* u64 */
+	KIPC_QUEUE_A_SEND_WAITERS,	/* u64 */
+	KIPC_QUEUE_A_RECV_WAITERS,	/* u64 */
+	KIPC_QUEUE_A_STIME,		/* s64 */
+	KIPC_QUEUE_A_RTIME,		/* s64 */
+	KIPC_QUEUE_A_LSPID,		/* s32 */
+	KIPC_QUEUE_A_LRPID,		/* s32 */
+	KIPC_QUEUE_A_NOTIFY_PID,	/* s32 */
+	__KIPC_QUEUE_A_MAX,
+};
+
+#define KIPC_QUEUE_A_MAX	(__KIPC_QUEUE_A_MAX - 1)
+
+/* KIPC_A_STATS: module-wide, as struct kipc_info, plus operation counts. */
+enum kipc_stats_attr {
+	KIPC_STATS_A_UNSPEC,
+	KIPC_STATS_A_PAD,
+	KIPC_STATS_A_VERSION,		/* u32: KIPC_API_VERSION */
+	KIPC_STATS_A_OBJECTS,		/* u64: objects of all types */
+	KIPC_STATS_A_MSGS,		/* u64: messages queued */
+	KIPC_STATS_A_BYTES,		/* u64: bytes charged */
+	KIPC_STATS_A_NAMESPACES,	/* u64 */
+	KIPC_STATS_A_MAX_OBJECTS,	/* u64: the limits ... */
+	KIPC_STATS_A_MAX_USER_OBJECTS,
+	KIPC_STATS_A_MAX_USER_BYTES,
+	KIPC_STATS_A_MAX_MSGSIZE,
+	KIPC_STATS_A_MAX_QUEUE_MSGS,
+	KIPC_STATS_A_MAX_QUEUE_BYTES,
+	KIPC_STATS_A_MAX_REGION_SIZE,
+	KIPC_STATS_A_MAX_NSEMS,
+	KIPC_STATS_A_USER_OBJECTS,	/* u64: the caller's own usage */
+	KIPC_STATS_A_USER_BYTES,	/* u64 */
+	KIPC_STATS_A_QUEUE,		/* nest: KIPC_TSTATS_A_*, KIPC_QSTATS_A_* */
+	KIPC_STATS_A_REGION,		/* nest: KIPC_TSTATS_A_*, region ones */
+	KIPC_STATS_A_SEM,		/* nest: KIPC_TSTATS_A_*, semaphore ones */
+	__KIPC_STATS_A_MAX,
+};
+
+#define KIPC_STATS_A_MAX	(__KIPC_STATS_A_MAX - 1)
+
+/*
+ * The per-type nests of KIPC_A_STATS: counters every type has, then from
+ * KIPC_TSTATS_A_TYPE_BASE on those of the type.  All are u64, and counts
+ * "since" are since the module loaded.
+ */
+enum kipc_type_stats_attr {
+	KIPC_TSTATS_A_UNSPEC,
+	KIPC_TSTATS_A_PAD,
+	KIPC_TSTATS_A_OBJECTS,		/* now */
+	KIPC_TSTATS_A_CREATED,		/* since */
+	KIPC_TSTATS_A_REMOVED,		/* IPC_RMIDs since */
+	KIPC_TSTATS_A_TYPE_BASE = 16,
+};
+
+enum kipc_queue_stats_attr {
+	KIPC_QSTATS_A_SENT = KIPC_TSTATS_A_TYPE_BASE,	/* messages */
+	KIPC_QSTATS_A_RECEIVED,
+	KIPC_QSTATS_A_FULL,	/* sends that found the queue full */
+	__KIPC_QSTATS_A_MAX,
+};
+
+#define KIPC_QSTATS_A_MAX	(__KIPC_QSTATS_A_MAX - 1)
+
+/* KIPC_A_EVENT.  Each event has KIPC_A_TYPE, _ID, _PID, _IPC_NS, maybe _NAME. */
+enum kipc_event {
+	KIPC_EVENT_UNSPEC,
+	KIPC_EVENT_CREATED,
+	KIPC_EVENT_UNLINKED,	/* the name went; the object lives on */
+	KIPC_EVENT_REMOVED,	/* IPC_RMID */
+	KIPC_EVENT_DESTROYED,	/* freed: the last file closed */
+	KIPC_EVENT_QUEUE_FULL,	/* a sender blocked, or failed with EAGAIN */
+	KIPC_EVENT_WAITERS_WOKEN,	/* KIPC_A_WAITERS tasks left with EIDRM */
+	__KIPC_EVENT_MAX,
+};
+
+#define KIPC_EVENT_MAX		(__KIPC_EVENT_MAX - 1)
+
 #define KIPC_IOC_MAGIC		0xB7
 
 /* on /dev/kipc */
