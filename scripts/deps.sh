@@ -22,6 +22,7 @@ default_pkgs=(
 	pkg-config
 	sparse
 	gnuplot-nox
+	stress-ng
 	linux-headers-amd64
 	linux-image-amd64
 )

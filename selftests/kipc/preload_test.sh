@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Programs we did not write, unchanged, over the compatibility layer:
+# stress-ng's POSIX mq and SysV msg stressors run under LD_PRELOAD, and their
+# queues must show up as kipc objects (kipcs) while they run.
+cd "$(dirname "$0")" || exit 1
+preload=$(cd ../../lib && pwd)/libkipc-preload.so
+kipcs=../../tools/kipcs
+pass=0
+fail=0
+n=0
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
+
+echo "TAP version 13"
+if ! command -v stress-ng >/dev/null 2>&1; then
+	echo "1..0 # SKIP stress-ng is not installed"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	exit 4
+fi
+echo "1..4"
+work=$(mktemp -d)
+cd "$work" || exit 1
+
+for stressor in mq msg; do
+	LD_PRELOAD=$preload stress-ng --$stressor 1 --$stressor-ops 200000 \
+		--timeout 20 --metrics-brief >"$stressor.log" 2>&1 &
+	pid=$!
+	seen=
+	i=0
+	while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
+		if "$OLDPWD/$kipcs" -q --json 2>/dev/null | grep -q '"type"'; then
+			seen=1
+			break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait $pid
+	status=$?
+	if [ "$status" = 0 ] && grep -q "successful run" "$stressor.log"; then
+		ok "stress-ng --$stressor passes under the preload"
+	else
+		cat "$stressor.log"
+		not_ok "stress-ng --$stressor passes under the preload (exit $status)"
+	fi
+	if [ -n "$seen" ]; then
+		ok "stress-ng --$stressor queues are kipc objects while it runs"
+	else
+		not_ok "stress-ng --$stressor queues are kipc objects while it runs"
+	fi
+done
+cd / && rm -rf "$work"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
