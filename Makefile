@@ -18,9 +18,9 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module selftests check deps clean lint checkpatch sparse
+.PHONY: all module selftests tools check bench deps clean lint checkpatch sparse
 
-all: module selftests
+all: module selftests tools
 
 deps:
 	@scripts/deps.sh
@@ -32,9 +32,18 @@ module:
 selftests:
 	$(MAKE) -C selftests/kipc
 
+tools:
+	$(MAKE) -C tools
+
 check: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
 	$(VM) --module $(MODULE) -- env KIPC_MODULE=$(CURDIR)/$(MODULE) selftests/kipc/run_all.sh
+
+# The comparison benchmark: table, JSON, CSV and plots under results/
+# (KIPC_BENCH_OUT); BENCH_ARGS go to kipc-bench, e.g. BENCH_ARGS="-r 3".
+bench: deps
+	@$(MAKE) --no-print-directory all KVER=$(KVER)
+	KVER=$(KVER) scripts/bench.sh $(BENCH_ARGS)
 
 # Style and static checks for the kernel code.
 CHECKPATCH := $(CACHE)/checkpatch/checkpatch.pl
@@ -59,3 +68,4 @@ lint: checkpatch sparse
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C selftests/kipc clean
+	-$(MAKE) -C tools clean
