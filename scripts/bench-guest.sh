@@ -4,6 +4,10 @@
 #
 # Usage: scripts/bench-guest.sh OUTDIR [kipc-bench options]
 #
+# KIPC_BENCH_PERF="kipc-bench options" also profiles that run with perf
+# (cpu-clock, all CPUs, call graphs) into OUTDIR/perf-report.txt, e.g.
+#   KIPC_BENCH_PERF="-W stream -s 64 -p same -m kipc-queue -r 1 -d 2" make bench
+#
 # The stock mechanisms' default limits are far below kipc's (SysV msgmax is
 # 8 KiB, POSIX mq holds 10 messages, a pipe 64 KiB), which would make the
 # comparison one of limits, not of mechanisms.  So raise them until every
@@ -48,3 +52,18 @@ ulimit -q unlimited 2>/dev/null || true
 
 "$here/tools/kipc-bench" --json "$out/bench.json" --csv "$out/bench.csv" "$@" |
 	tee "$out/bench.txt"
+
+if [[ -n ${KIPC_BENCH_PERF:-} ]]; then
+	if command -v perf >/dev/null; then
+		echo 0 >/proc/sys/kernel/kptr_restrict 2>/dev/null || true
+		echo -1 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null || true
+		# shellcheck disable=SC2086 # the options are meant to be split
+		perf record -q -o /tmp/perf.data -a -g -e cpu-clock -F 2000 -- \
+			"$here/tools/kipc-bench" --quiet $KIPC_BENCH_PERF >"$out/perf-bench.txt" 2>&1 &&
+			perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+				>"$out/perf-report.txt" 2>/dev/null ||
+			echo "bench: perf failed (see $out/perf-bench.txt)" >&2
+	else
+		echo "bench: no perf here (apt-get install linux-perf)" >&2
+	fi
+fi

@@ -896,6 +896,12 @@ static int reap(pid_t *pid, unsigned int n, int64_t deadline)
 	return ret;
 }
 
+static void result_init(struct result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->p50_ns = res->p99_ns = res->msgs_s = res->bytes_s = res->spread = NAN;
+}
+
 static void result_fail(struct result *res, int err, const char *msg)
 {
 	res->status = err ? err : -EIO;
@@ -926,8 +932,7 @@ static void measure(struct cell *c, unsigned int mi, struct result *res)
 	char byte;
 	int ret;
 
-	memset(res, 0, sizeof(*res));
-	res->p50_ns = res->p99_ns = res->msgs_s = res->bytes_s = NAN;
+	result_init(res);
 	ctl = bench_shared_alloc(sizeof(*ctl));
 	if (!ctl) {
 		result_fail(res, -ENOMEM, "mmap");
@@ -1465,16 +1470,30 @@ static void print_goals(FILE *f)
 	}
 }
 
+static const char *clocksource(void)
+{
+	static char buf[64];
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "re");
+
+	strcpy(buf, "unknown");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
 static void print_header(FILE *f)
 {
 	struct utsname u;
 	const char *vm = getenv("KIPC_IN_VM");
 
 	uname(&u);
-	fprintf(f, "kipc-bench: kernel %s, %ld cpus%s; %.3gs per measurement after %.3gs warm-up, "
-		"median of %u rounds; queue depth %u, batch %u\n",
+	fprintf(f, "kipc-bench: kernel %s, %ld cpus%s, clocksource %s; %.3gs per measurement "
+		"after %.3gs warm-up, median of %u rounds; queue depth %u, batch %u\n",
 		u.release, sysconf(_SC_NPROCESSORS_ONLN),
-		vm && !strcmp(vm, "1") ? " (VM)" : "", opt.duration, opt.warmup,
+		vm && !strcmp(vm, "1") ? " (VM)" : "", clocksource(), opt.duration, opt.warmup,
 		opt.repeats, opt.depth, opt.batch);
 	fprintf(f, "ratio: to the best stock mechanism (*) of the table; latency: lower is "
 		"better, throughput: higher is better.  > marks kipc.\n"
@@ -1507,20 +1526,6 @@ static void json_num(FILE *f, double v)
 static const char *res_status(const struct result *s)
 {
 	return s->skipped ? "skipped" : s->status ? "error" : "ok";
-}
-
-static const char *clocksource(void)
-{
-	static char buf[64];
-	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "re");
-
-	strcpy(buf, "unknown");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-	return buf;
 }
 
 static void write_json(const char *path)
@@ -1972,7 +1977,7 @@ int main(int argc, char **argv)
 
 				progress(done++, total, c, c->mechs[mi], r);
 				if (why[mi]) {
-					memset(res, 0, sizeof(*res));
+					result_init(res);
 					res->skipped = true;
 					snprintf(res->note, sizeof(res->note), "%s", why[mi]);
 					continue;
