@@ -465,14 +465,16 @@ static int wl_stream(struct worker *w, unsigned int nprod, unsigned int ncons)
 
 	if (w->role < (int)nprod) {
 		uint32_t phase = PH_WARM;
+		/* However slow the machine, send enough to measure something. */
+		uint64_t meas = 0, min_meas = nb > 4 ? 2 * nb : 8;
 
 		set_times(w);
-		/* Reading the clock per call would cost as much as a send. */
-		check = nb > 1 ? 1 : 8;
+		/* Reading the clock per call would cost as much as a small send. */
+		check = nb > 1 || size >= 1024 ? 1 : 8;
 		for (k = 0;; k++) {
 			if (k % check == 0) {
 				t = now_ns();
-				if (t >= w->t_end)
+				if (t >= w->t_end && meas >= min_meas)
 					break;
 				if (t >= w->t_warm_end)
 					phase = PH_MEAS;
@@ -487,6 +489,8 @@ static int wl_stream(struct worker *w, unsigned int nprod, unsigned int ncons)
 			ret = send_msgs(w, nb);
 			if (ret)
 				return WFAIL(w, ret, "send");
+			if (phase == PH_MEAS)
+				meas += nb;
 		}
 		r->count = seq;
 		if (atomic_fetch_sub(&w->ctl->producers_left, 1) != 1)
@@ -500,7 +504,14 @@ static int wl_stream(struct worker *w, unsigned int nprod, unsigned int ncons)
 		return 0;
 	}
 
+	/*
+	 * The window opens when the first call that brought measured
+	 * messages returns; those are not counted, the ones after it are,
+	 * up to the STOP: exact also when a call brings a whole batch.
+	 */
 	for (stops = 0; !stops;) {
+		bool opened = r->t_first != 0;
+
 		if (use_batch(w))
 			ret = m->recv_many(ctx, 0, w->buf, nb);
 		else if (!(ret = m->recv(ctx, 0, w->buf)))
@@ -511,7 +522,9 @@ static int wl_stream(struct worker *w, unsigned int nprod, unsigned int ncons)
 			const struct msg_hdr *h = hdr(w->buf + i * size);
 
 			if (h->phase == PH_MEAS) {
-				if (!r->count++)
+				if (opened)
+					r->count++;
+				else if (!r->t_first)
 					r->t_first = now_ns();
 			} else if (h->phase == PH_STOP) {
 				stops++;
