@@ -65,6 +65,8 @@ NR == 1 {
 		p50 = f[col["p50_ns"]]; p99 = f[col["p99_ns"]]
 		rtt[m, pl, "p50"] = p50 == "" ? "-" : p50 / 1000
 		rtt[m, pl, "p99"] = p99 == "" ? "-" : p99 / 1000
+		if (p50 != "" && (rtt_min == "" || p50 / 1000 < rtt_min))
+			rtt_min = p50 / 1000
 	}
 	if (wl == "stream") {
 		file = dir "/stream-" pl "-" m ".dat"
@@ -94,6 +96,7 @@ END {
 		printf "%s %s %s\n", m, val(s64[m, "same-core"]), val(s64[m, "cross-core"]) > (dir "/stream64.dat")
 	}
 	print rtt_size + 0 > (dir "/rtt-size")
+	print (rtt_min == "" ? 1 : rtt_min) > (dir "/rtt-min")
 }
 ' "$csv"
 
@@ -121,14 +124,15 @@ render() { # name gnuplot-body
 
 if [[ -s $tmp/rtt.dat ]]; then
 	render bench-latency "
-set title 'Round trip, $(<"$tmp/rtt-size") B messages (lower is better)'
+set title 'Round trip, $(<"$tmp/rtt-size") B messages (lower is better; log scale)'
 set ylabel 'microseconds'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xtics rotate by -35 nomirror
-set yrange [0:*]
+set logscale y
+set yrange [$(awk '{ print $1 / 2 }' "$tmp/rtt-min"):*]
 plot '$tmp/rtt.dat' using 3:xtic(1) title 'p50 same-core' lc rgb '#1f77b4', \
      '' using 4 title 'p99 same-core' lc rgb '#aec7e8', \
      '' using 5 title 'p50 cross-core' lc rgb '#d62728', \
