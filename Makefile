@@ -18,7 +18,7 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module lib tools selftests check deps clean lint checkpatch sparse
+.PHONY: all module lib tools selftests check bench deps clean lint checkpatch sparse
 
 all: module lib tools selftests
 
@@ -42,6 +42,12 @@ tools:
 check: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
 	$(VM) --module $(MODULE) -- env KIPC_MODULE=$(CURDIR)/$(MODULE) selftests/kipc/run_all.sh
+
+# The comparison benchmark: table, JSON, CSV and plots under results/
+# (KIPC_BENCH_OUT); BENCH_ARGS go to kipc-bench, e.g. BENCH_ARGS="-r 3".
+bench: deps
+	@$(MAKE) --no-print-directory all KVER=$(KVER)
+	KVER=$(KVER) scripts/bench.sh $(BENCH_ARGS)
 
 # Style and static checks for the kernel code.
 CHECKPATCH := $(CACHE)/checkpatch/checkpatch.pl

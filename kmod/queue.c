@@ -450,7 +450,7 @@ static void kipc_notification_deliver(struct kipc_notification *n)
 static void kipc_queue_note_send(struct kipc_queue *q)
 {
 	q->sent++;
-	q->stime = ktime_get_real();
+	q->stime = ktime_get_coarse_real();
 	if (q->lspid != task_tgid(current)) {
 		put_pid(q->lspid);
 		q->lspid = get_pid(task_tgid(current));
@@ -460,7 +460,7 @@ static void kipc_queue_note_send(struct kipc_queue *q)
 static void kipc_queue_note_recv(struct kipc_queue *q)
 {
 	q->received++;
-	q->rtime = ktime_get_real();
+	q->rtime = ktime_get_coarse_real();
 	if (q->lrpid != task_tgid(current)) {
 		put_pid(q->lrpid);
 		q->lrpid = get_pid(task_tgid(current));

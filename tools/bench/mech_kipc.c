@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc mechanisms.  Queues go over the raw UAPI (kipc_raw.h) until libkipc
+ * exists.  The slots marked PLANNED are the mechanisms still being written;
+ * each becomes a real entry by filling in its callbacks, nothing else.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "kipc_raw.h"
+
+struct kq_priv {
+	int fd[BENCH_MAX_CHAN];
+};
+
+static const char *kipc_probe(void)
+{
+	int fd = open(KIPC_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? "no " KIPC_DEVICE_PATH " (module not loaded)" :
+					 "cannot open " KIPC_DEVICE_PATH;
+	close(fd);
+	return NULL;
+}
+
+static void kq_teardown(struct mech_ctx *ctx)
+{
+	struct kq_priv *p = ctx->priv;
+	unsigned int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < ctx->nchan; i++)
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+	free(p);
+	ctx->priv = NULL;
+}
+
+static int kq_setup(struct mech_ctx *ctx)
+{
+	struct kq_priv *p = calloc(1, sizeof(*p));
+	unsigned int i;
+	int fd;
+
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < BENCH_MAX_CHAN; i++)
+		p->fd[i] = -1;
+	ctx->priv = p;
+	for (i = 0; i < ctx->nchan; i++) {
+		fd = kipc_raw_queue(ctx->depth, ctx->size);
+		if (fd < 0)
+			return bench_note(ctx, fd, "KIPC_IOC_OPEN");
+		p->fd[i] = fd;
+	}
+	return 0;
+}
+
+static int kq_send(struct mech_ctx *ctx, unsigned int ch, const void *buf)
+{
+	struct kq_priv *p = ctx->priv;
+	int ret = kipc_raw_send(p->fd[ch], buf, ctx->size, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int kq_recv(struct mech_ctx *ctx, unsigned int ch, void *buf)
+{
+	struct kq_priv *p = ctx->priv;
+	int ret = kipc_raw_recv(p->fd[ch], buf, ctx->size, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int kq_send_many(struct mech_ctx *ctx, unsigned int ch, const void *bufs,
+			unsigned int n)
+{
+	struct kq_priv *p = ctx->priv;
+
+	return kipc_raw_send(p->fd[ch], bufs, ctx->size, n);
+}
+
+static int kq_recv_many(struct mech_ctx *ctx, unsigned int ch, void *bufs,
+			unsigned int n)
+{
+	struct kq_priv *p = ctx->priv;
+
+	return kipc_raw_recv(p->fd[ch], bufs, ctx->size, n);
+}
+
+const struct bench_mech mech_kipc_queue = {
+	.name = "kipc-queue",
+	.desc = "kipc queue, one KIPC_IOC_SEND/RECV per message",
+	.kind = MECH_MSG,
+	.flags = MECH_KIPC | MECH_MULTI,
+	.probe = kipc_probe,
+	.setup = kq_setup,
+	.teardown = kq_teardown,
+	.send = kq_send,
+	.recv = kq_recv,
+};
+
+static int kq_exchange(struct mech_ctx *ctx, unsigned int sch,
+		       const void *sbuf, unsigned int rch, void *rbuf)
+{
+	struct kq_priv *p = ctx->priv;
+
+	return kipc_raw_sendrecv(p->fd[sch], sbuf, p->fd[rch], rbuf, ctx->size);
+}
+
+const struct bench_mech mech_kipc_sendrecv = {
+	.name = "kipc-sendrecv",
+	.desc = "kipc queue, request and reply in one KIPC_IOC_SENDRECV",
+	.kind = MECH_MSG,
+	.flags = MECH_KIPC | MECH_MULTI,
+	.probe = kipc_probe,
+	.setup = kq_setup,
+	.teardown = kq_teardown,
+	.send = kq_send,
+	.recv = kq_recv,
+	.exchange = kq_exchange,
+};
+
+const struct bench_mech mech_kipc_batch = {
+	.name = "kipc-batch",
+	.desc = "kipc queue, up to --batch messages per KIPC_IOC_SEND/RECV",
+	.kind = MECH_MSG,
+	.flags = MECH_KIPC | MECH_MULTI | MECH_BATCHED,
+	.probe = kipc_probe,
+	.setup = kq_setup,
+	.teardown = kq_teardown,
+	.send = kq_send,
+	.recv = kq_recv,
+	.send_many = kq_send_many,
+	.recv_many = kq_recv_many,
+};
+
+/*
+ * PLANNED: messages through a kipc region (ring of slots) with kipc
+ * semaphores for items and spaces: the kipc twin of sysv-shm-sem and
+ * posix-shm-sem.  Fill in setup/send/recv/teardown when regions and
+ * semaphores land (see mech_stock.c's shm_ring_* for the ring).
+ */
+const struct bench_mech mech_kipc_region_sem = {
+	.name = "kipc-region-sem",
+	.desc = "kipc region ring + kipc semaphores (planned)",
+	.kind = MECH_MSG,
+	.flags = MECH_KIPC | MECH_PLANNED,
+};
+
+/*
+ * PLANNED: the kipc ring, a lock-free ring in a kipc region that only
+ * enters the kernel to sleep or wake: the fast path of the trade-off.
+ */
+const struct bench_mech mech_kipc_ring = {
+	.name = "kipc-ring",
+	.desc = "kipc ring in a region (planned)",
+	.kind = MECH_MSG,
+	.flags = MECH_KIPC | MECH_PLANNED,
+};
+
+/* PLANNED: a kipc semaphore set, for the semaphore workloads. */
+const struct bench_mech mech_kipc_sem = {
+	.name = "kipc-sem",
+	.desc = "kipc semaphore (planned)",
+	.kind = MECH_SEM,
+	.flags = MECH_KIPC | MECH_PLANNED,
+};
+
+/* PLANNED: a kipc region, for the region workloads. */
+const struct bench_mech mech_kipc_region = {
+	.name = "kipc-region",
+	.desc = "kipc shared region (planned)",
+	.kind = MECH_REGION,
+	.flags = MECH_KIPC | MECH_PLANNED,
+};
