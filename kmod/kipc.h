@@ -134,6 +134,7 @@ static inline bool kipc_removed(struct kipc_object *obj)
 }
 
 extern const struct kipc_type_ops kipc_queue_ops;
+extern const struct kipc_type_ops kipc_region_ops;
 
 /* object.c */
 void kipc_object_init(struct kipc_object *obj, const struct kipc_type_ops *ops,
@@ -171,6 +172,9 @@ int kipc_deadline_sleep(struct kipc_deadline *dl);
 /* queue.c */
 int kipc_queue_init(void);
 void kipc_queue_exit(void);
+
+/* region.c */
+int kipc_region_init(void);
 
 static inline struct kipc_object *kipc_file_object(struct file *file)
 {

@@ -59,6 +59,12 @@ struct kipc_queue_attr {
 	__u64 max_bytes;	/* most payload bytes queued; 0: max_msgs * max_msgsize */
 };
 
+/*
+ * A shared region: a fixed number of bytes of shmem, mapped with mmap() and
+ * read or written with pread()/pwrite() on its fd.  @size may be 0 (grow it
+ * with KIPC_IOC_REGION_RESIZE before mapping).  The owner's byte quota is
+ * charged @size rounded up to whole pages.
+ */
 struct kipc_region_attr {
 	__u64 size;		/* bytes; rounded up to pages for mapping */
 	__u32 seals;		/* initial KIPC_SEAL_* */
@@ -180,6 +186,11 @@ struct kipc_queue_stat {
 	__u32 reserved;
 };
 
+/*
+ * Region seals, as memfd's F_SEAL_*: once added they stay.  WRITE refuses
+ * pwrite() and new shared writable mappings, and cannot be added while a
+ * shared writable mapping exists (EBUSY).  GROW and SHRINK refuse resizes.
+ */
 #define KIPC_SEAL_SEAL		0x0001	/* no further seals */
 #define KIPC_SEAL_SHRINK	0x0002
 #define KIPC_SEAL_GROW		0x0004
@@ -187,12 +198,13 @@ struct kipc_queue_stat {
 
 struct kipc_region_stat {
 	__u64 size;
-	__u64 nattch;		/* live mappings */
+	__u64 nattch;		/* live mappings (VMAs), of any process */
 	__u32 seals;
 	__s32 lpid;		/* last map/unmap */
 	__s64 atime_ns;		/* last map */
 	__s64 dtime_ns;		/* last unmap */
-	__u64 reserved[4];
+	__u64 nwritable;	/* live shared mappings that may be written */
+	__u64 reserved[3];
 };
 
 struct kipc_sem_stat {
@@ -279,5 +291,13 @@ struct kipc_info {
 #define KIPC_IOC_SEND		_IOW(KIPC_IOC_MAGIC, 0x10, struct kipc_xfer)
 #define KIPC_IOC_RECV		_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_xfer)
 #define KIPC_IOC_NOTIFY		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_notify)
+
+/*
+ * On a region fd.  RESIZE sets the size in bytes; it needs a writable fd and
+ * no live mapping (EBUSY).  ADD_SEALS needs a writable fd.
+ */
+#define KIPC_IOC_REGION_RESIZE		_IOW(KIPC_IOC_MAGIC, 0x20, __u64)
+#define KIPC_IOC_REGION_ADD_SEALS	_IOW(KIPC_IOC_MAGIC, 0x21, __u32)
+#define KIPC_IOC_REGION_GET_SEALS	_IOR(KIPC_IOC_MAGIC, 0x22, __u32)
 
 #endif /* _UAPI_LINUX_KIPC_H */
