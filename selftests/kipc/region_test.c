@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 
@@ -791,6 +792,58 @@ TEST_F(rg, resize_moves_the_charge)
 	EXPECT_EQ(base, rg_user_bytes(self->dev));
 	close(fd);
 	EXPECT_EQ(base, rg_user_bytes(self->dev));
+}
+
+struct race {
+	int fd;
+	volatile bool stop;
+	int bad;
+};
+
+/* Map whatever the size allows and touch all of it: never a SIGBUS. */
+static void *race_mapper(void *arg)
+{
+	struct race *rc = arg;
+	int i;
+
+	for (i = 0; !rc->stop; i++) {
+		size_t len = (1 + i % 2) * page;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       rc->fd, 0);
+
+		if (p == MAP_FAILED) {
+			if (errno != ENXIO)
+				rc->bad = errno;
+			continue;
+		}
+		p[0]++;
+		p[len - 1]++;
+		munmap(p, len);
+	}
+	return NULL;
+}
+
+TEST_F(rg, resize_racing_with_mmap_never_strands_a_mapping)
+{
+	struct race rc = { .fd = rg_anon(self->dev, page) };
+	int i, ret, resized = 0;
+	pthread_t t;
+
+	ASSERT_LE(0, rc.fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_mapper, &rc));
+	for (i = 0; i < 20000; i++) {
+		ret = rg_resize(rc.fd, (1 + i % 2) * page);
+		if (ret == 0)
+			resized++;
+		else
+			ASSERT_EQ(-EBUSY, ret);
+	}
+	rc.stop = true;
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, rc.bad);
+	EXPECT_LT(0, resized);
+	EXPECT_EQ(0, rg_stat(rc.fd).nattch);
+	close(rc.fd);
 }
 
 /* Seals */

@@ -62,8 +62,12 @@ struct kipc_queue_attr {
 /*
  * A shared region: a fixed number of bytes of shmem, mapped with mmap() and
  * read or written with pread()/pwrite() on its fd.  @size may be 0 (grow it
- * with KIPC_IOC_REGION_RESIZE before mapping).  The owner's byte quota is
- * charged @size rounded up to whole pages.
+ * with KIPC_IOC_REGION_RESIZE before mapping); above max_region_size it is
+ * EINVAL.  The owner's byte quota is charged @size rounded up to whole pages
+ * (ENOSPC past the quota).  Mapping past the end is ENXIO; writes stop at the
+ * end, and one starting there is EFBIG.  After KIPC_IOC_REMOVE, mmap and I/O
+ * on the fd are EIDRM but existing mappings keep working.  A mapping holds
+ * its fd's file open.  The fd has no poll(): it is always ready.
  */
 struct kipc_region_attr {
 	__u64 size;		/* bytes; rounded up to pages for mapping */
