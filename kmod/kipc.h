@@ -147,6 +147,7 @@ static inline bool kipc_removed(struct kipc_object *obj)
 }
 
 extern const struct kipc_type_ops kipc_queue_ops;
+extern const struct kipc_type_ops kipc_region_ops;
 
 /* object.c */
 struct kipc_ns *kipc_ns_current(bool create);
@@ -199,6 +200,9 @@ void kipc_event(struct kipc_object *obj, u32 event, u32 waiters);
 /* queue.c */
 int kipc_queue_init(void);
 void kipc_queue_exit(void);
+
+/* region.c */
+int kipc_region_init(void);
 
 static inline struct kipc_object *kipc_file_object(struct file *file)
 {

@@ -59,6 +59,16 @@ struct kipc_queue_attr {
 	__u64 max_bytes;	/* most payload bytes queued; 0: max_msgs * max_msgsize */
 };
 
+/*
+ * A shared region: a fixed number of bytes of shmem, mapped with mmap() and
+ * read or written with pread()/pwrite() on its fd.  @size may be 0 (grow it
+ * with KIPC_IOC_REGION_RESIZE before mapping); above max_region_size it is
+ * EINVAL.  The owner's byte quota is charged @size rounded up to whole pages
+ * (ENOSPC past the quota).  Mapping past the end is ENXIO; writes stop at the
+ * end, and one starting there is EFBIG.  After KIPC_IOC_REMOVE, mmap and I/O
+ * on the fd are EIDRM but existing mappings keep working.  A mapping holds
+ * its fd's file open.  The fd has no poll(): it is always ready.
+ */
 struct kipc_region_attr {
 	__u64 size;		/* bytes; rounded up to pages for mapping */
 	__u32 seals;		/* initial KIPC_SEAL_* */
@@ -195,6 +205,11 @@ struct kipc_queue_stat {
 	__u32 reserved;
 };
 
+/*
+ * Region seals, as memfd's F_SEAL_*: once added they stay.  WRITE refuses
+ * pwrite() and new shared writable mappings, and cannot be added while a
+ * shared writable mapping exists (EBUSY).  GROW and SHRINK refuse resizes.
+ */
 #define KIPC_SEAL_SEAL		0x0001	/* no further seals */
 #define KIPC_SEAL_SHRINK	0x0002
 #define KIPC_SEAL_GROW		0x0004
@@ -202,12 +217,13 @@ struct kipc_queue_stat {
 
 struct kipc_region_stat {
 	__u64 size;
-	__u64 nattch;		/* live mappings */
+	__u64 nattch;		/* live mappings (VMAs), of any process */
 	__u32 seals;
 	__s32 lpid;		/* last map/unmap */
 	__s64 atime_ns;		/* last map */
 	__s64 dtime_ns;		/* last unmap */
-	__u64 reserved[4];
+	__u64 nwritable;	/* live shared mappings that may be written */
+	__u64 reserved[3];
 };
 
 struct kipc_sem_stat {
@@ -455,5 +471,13 @@ enum kipc_event {
 #define KIPC_IOC_RECV		_IOW(KIPC_IOC_MAGIC, 0x11, struct kipc_xfer)
 #define KIPC_IOC_NOTIFY		_IOW(KIPC_IOC_MAGIC, 0x12, struct kipc_notify)
 #define KIPC_IOC_SENDRECV	_IOWR(KIPC_IOC_MAGIC, 0x13, struct kipc_sendrecv)
+
+/*
+ * On a region fd.  RESIZE sets the size in bytes; it needs a writable fd and
+ * no live mapping (EBUSY).  ADD_SEALS needs a writable fd.
+ */
+#define KIPC_IOC_REGION_RESIZE		_IOW(KIPC_IOC_MAGIC, 0x20, __u64)
+#define KIPC_IOC_REGION_ADD_SEALS	_IOW(KIPC_IOC_MAGIC, 0x21, __u32)
+#define KIPC_IOC_REGION_GET_SEALS	_IOR(KIPC_IOC_MAGIC, 0x22, __u32)
 
 #endif /* _UAPI_LINUX_KIPC_H */
