@@ -134,6 +134,7 @@ static inline bool kipc_removed(struct kipc_object *obj)
 }
 
 extern const struct kipc_type_ops kipc_queue_ops;
+extern const struct kipc_type_ops kipc_sem_ops;
 
 /* object.c */
 void kipc_object_init(struct kipc_object *obj, const struct kipc_type_ops *ops,
