@@ -6,7 +6,7 @@
 #   KIPC_TESTS="object_test queue_test"   run only these programs
 #   KIPC_USERS="root"                     skip the unprivileged pass
 cd "$(dirname "$0")" || exit 1
-tests=${KIPC_TESTS:-"object_test queue_test queue_stress"}
+tests=${KIPC_TESTS:-"object_test queue_test queue_stress sem_test sem_stress"}
 users=${KIPC_USERS:-"root nobody"}
 passed=0
 failed=0
