@@ -117,6 +117,11 @@ struct kipc_sem_waiter {
 	const struct kipc_sembuf *sops;
 	u32 nsops;
 	u32 blocking;			/* index of the operation it waits on */
+	/*
+	 * Waiting for zero: the value its counter must have, not 0 when the
+	 * array changed that counter before (e.g. -1, then wait for zero).
+	 */
+	s64 want;
 	struct kipc_sem_undo *undo;
 	struct pid *pid;		/* its process, reported as sempid */
 	u64 seq;
@@ -213,7 +218,8 @@ static void kipc_sem_release(struct kipc_sem *s)
 	struct kipc_semc *c;
 	unsigned long i;
 
-	if (!s->words)
+	/* A removed set keeps every counter: the ioctl reports EIDRM. */
+	if (!s->words || s->obj.removed)
 		return;
 	for_each_set_bit(i, s->touched, s->nsems) {
 		__clear_bit(i, s->touched);
@@ -334,8 +340,13 @@ static void kipc_sem_enqueue(struct kipc_sem *s, struct kipc_sem_waiter *w,
 {
 	const struct kipc_sembuf *op = &w->sops[blocking];
 	struct list_head *head = kipc_sem_wait_list(s, op), *pos;
+	u32 i;
 
 	w->blocking = blocking;
+	w->want = 0;
+	for (i = 0; i < blocking; i++)
+		if (w->sops[i].num == op->num)
+			w->want -= w->sops[i].delta;
 	list_for_each_prev(pos, head)
 		if (list_entry(pos, struct kipc_sem_waiter, link)->seq < w->seq)
 			break;
@@ -362,19 +373,15 @@ static void kipc_sem_dequeue(struct kipc_sem *s, struct kipc_sem_waiter *w)
 static void kipc_sem_retry(struct kipc_sem *s, struct kipc_sem_waiter *w,
 			   struct kipc_sem_wake *wk)
 {
-	const struct kipc_sembuf *was = &w->sops[w->blocking], *now;
 	u32 blocking;
 	int ret;
 
 	ret = kipc_sem_perform(s, w->sops, w->nsops, w->undo, w->pid,
 			       &blocking);
 	if (ret > 0) {
-		now = &w->sops[blocking];
-		if (kipc_sem_wait_list(s, now) != kipc_sem_wait_list(s, was)) {
+		if (blocking != w->blocking) {
 			kipc_sem_dequeue(s, w);
 			kipc_sem_enqueue(s, w, blocking);
-		} else {
-			w->blocking = blocking;
 		}
 		return;
 	}
@@ -396,11 +403,14 @@ static void kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 	while ((i = find_first_bit(s->dirty, s->nsems)) < s->nsems) {
 		__clear_bit(i, s->dirty);
 		c = &s->sems[i];
-		if (c->value == 0)
-			list_for_each_entry_safe(w, tmp, &c->zwait, link)
+		list_for_each_entry_safe(w, tmp, &c->zwait, link)
+			if (c->value == w->want)
 				kipc_sem_retry(s, w, wk);
 		list_for_each_entry_safe(w, tmp, &c->nwait, link) {
-			/* Lowering blocks at any value at or below the last try. */
+			/*
+			 * Whether a lowering proceeds is monotonic in the
+			 * value, and each of these failed at a value >= 0.
+			 */
 			if (c->value == 0)
 				break;
 			kipc_sem_retry(s, w, wk);
@@ -668,11 +678,12 @@ static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 	 * it) and cannot run under the spinlock.
 	 */
 	if (created) {
+		bool orphan;
+
 		kipc_sem_unlock(s, &wk);
-		created = !kipc_sem_has_fd(s);
+		orphan = !kipc_sem_has_fd(s);
 		spin_lock(&s->obj.lock);
-		if (created)
-			un->orphan = true;
+		un->orphan |= orphan;
 	}
 	if (un)
 		dead = kipc_sem_undo_put(s, un);
@@ -1019,7 +1030,11 @@ static int kipc_sem_check(const struct kipc_open *req, unsigned long *charge)
 		return -EINVAL;
 	if (a->value > kipc_sem_max(a->flags))
 		return -EINVAL;
-	/* The counters, and the page(s) a mapping would need. */
+	/*
+	 * The counters, and the page(s) a mapping would need: charged now,
+	 * as ->mmap runs under mmap_lock and must not take kns->lock, which
+	 * serialises changes of the charge and is held over user copies.
+	 */
 	*charge = kipc_sem_size(nsems) + 2 * BITS_TO_LONGS(nsems) * sizeof(long) +
 		  PAGE_ALIGN(nsems * sizeof(u32));
 	return 0;
@@ -1066,7 +1081,15 @@ static void kipc_sem_removed(struct kipc_object *obj)
 	struct kipc_semc *c;
 	u32 i = 0;
 
+	/* Send fast-path users to the ioctl, and its EIDRM. */
+	spin_lock(&s->obj.lock);
+	if (s->words)
+		for (i = 0; i < s->nsems; i++)
+			kipc_semc_acquire(s, i);
+	spin_unlock(&s->obj.lock);
+
 	/* No task joins a removed set: wake them in batches, unlocked. */
+	i = 0;
 	do {
 		spin_lock(&s->obj.lock);
 		for (; i < s->nsems && wk.n < ARRAY_SIZE(wk.task); i++) {

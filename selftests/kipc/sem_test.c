@@ -595,6 +595,25 @@ TEST_F(sem, many_waiters_wake_in_one_go)
 	EXPECT_EQ(0, kt_getval(self->s, 1));
 }
 
+TEST_F(sem, zero_wait_after_own_decrement_is_retried)
+{
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Proceeds only when counter 0 is exactly 1. */
+		struct kipc_sembuf ops[2] = { op(0, -1, 0), op(0, 0, 0) };
+
+		_exit(-kt_semop(self->s, ops, 2, 0, NULL));
+	}
+	ASSERT_TRUE(kt_sem_until(kt_ncnt(self->s, 0), 1));
+	ASSERT_EQ(0, kt_setval(self->s, 0, 2));
+	ASSERT_TRUE(kt_sem_until(kt_zcnt(self->s, 0), 1));
+	ASSERT_EQ(0, kt_sem1(self->s, 0, -1, 0, 0, NULL));
+	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(0, kt_getval(self->s, 0));
+}
+
 TEST_F(sem, waiter_completing_unblocks_the_next)
 {
 	pid_t first, second;
@@ -1448,6 +1467,22 @@ TEST_F(sem, malicious_writer_cannot_break_the_kernel)
 	ASSERT_EQ(0, kt_sem1(self->s, 2, 1, 0, 0, NULL));
 	EXPECT_EQ(0, kt_wait(pid));
 	EXPECT_EQ(0, w[2]);
+	munmap((void *)w, NSEMS * sizeof(*w));
+}
+
+TEST_F(sem, removal_sends_fast_path_users_to_eidrm)
+{
+	_Atomic uint32_t *w = kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE);
+
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, kt_fast_post(self->s, w, 1, KIPC_SEM_VMX));
+	EXPECT_EQ(1, w[1]);
+	ASSERT_EQ(0, kt_ret(ioctl(self->s, KIPC_IOC_REMOVE)));
+	EXPECT_EQ(KIPC_SEM_KERNEL | 1, w[1]);
+	EXPECT_EQ(-EBUSY, kt_fast_trywait(&w[1]));
+	EXPECT_EQ(-EIDRM, kt_fast_wait(self->s, w, 1));
+	EXPECT_EQ(-EIDRM, kt_fast_post(self->s, w, 0, KIPC_SEM_VMX));
+	EXPECT_EQ(KIPC_SEM_KERNEL, w[0]);
 	munmap((void *)w, NSEMS * sizeof(*w));
 }
 

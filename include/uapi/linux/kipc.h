@@ -216,9 +216,10 @@ struct kipc_semall {
  * without a system call.  A word without KIPC_SEM_KERNEL holds the value and
  * belongs to user space: a compare-and-swap of the value by one is a wait or
  * a post.  With KIPC_SEM_KERNEL set the kernel holds the value (someone is
- * blocked on the counter, or polls it): the value bits are a snapshot, and
- * every operation must go through KIPC_IOC_SEM_OP.  Operations done in user
- * space update neither pid nor otime_ns, and cannot carry undo.
+ * blocked on the counter or polls it, or the set was removed): the value
+ * bits are a snapshot, and every operation must go through
+ * KIPC_IOC_SEM_OP.  Operations done in user space update neither pid nor
+ * otime_ns, and cannot carry undo.
  */
 #define KIPC_SEM_KERNEL		0x80000000u
 #define KIPC_SEM_VALUE_MASK	0x7fffffffu
