@@ -16,7 +16,10 @@
  * it unblocks, under the set's lock, before waking them (as ipc/sem.c does):
  * a woken task never has to race for what it was woken for, a +1 wakes
  * exactly one -1 waiter, and the counter never shows a value that a waiter
- * could have taken.  Tasks are woken after the lock is dropped.
+ * could have taken.  Tasks are woken after the lock is dropped, in
+ * batches of a fixed size (wake_q_add() is not exported): a task finding
+ * grants still pending completes them before anything else, so nobody
+ * overtakes a waiter between batches.
  *
  * Undo.  A module cannot hook exit_sem(), but do_exit() closes every fd of
  * the dying process through exit_files(), and ->flush runs for each in the
@@ -135,18 +138,18 @@ struct kipc_sem_wake {
 	struct task_struct *task[16];
 };
 
+static bool kipc_sem_wake_full(const struct kipc_sem_wake *wk)
+{
+	return wk->n == ARRAY_SIZE(wk->task);
+}
+
 static void kipc_sem_wake_add(struct kipc_sem_wake *wk,
 			      struct kipc_sem_waiter *w, int result)
 {
 	w->result = result;
 	w->done = true;
-	if (wk->n < ARRAY_SIZE(wk->task)) {
-		get_task_struct(w->task);
-		wk->task[wk->n++] = w->task;
-	} else {
-		/* The waiter cannot return before we drop the lock. */
-		wake_up_process(w->task);
-	}
+	get_task_struct(w->task);
+	wk->task[wk->n++] = w->task;
 }
 
 static void kipc_sem_wake_run(struct kipc_sem_wake *wk)
@@ -392,9 +395,10 @@ static void kipc_sem_retry(struct kipc_sem *s, struct kipc_sem_waiter *w,
 /*
  * Retry the waiters of every changed counter, until no change is left:
  * a completed waiter may change further counters.  Each pass either
- * completes a waiter or clears a counter, so this ends.
+ * completes a waiter or clears a counter, so this ends.  Returns false,
+ * with the counter at hand still marked, when @wk has no room left.
  */
-static void kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
+static bool kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 {
 	struct kipc_sem_waiter *w, *tmp;
 	struct kipc_semc *c;
@@ -403,9 +407,13 @@ static void kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 	while ((i = find_first_bit(s->dirty, s->nsems)) < s->nsems) {
 		__clear_bit(i, s->dirty);
 		c = &s->sems[i];
-		list_for_each_entry_safe(w, tmp, &c->zwait, link)
-			if (c->value == w->want)
-				kipc_sem_retry(s, w, wk);
+		list_for_each_entry_safe(w, tmp, &c->zwait, link) {
+			if (c->value != w->want)
+				continue;
+			if (kipc_sem_wake_full(wk))
+				goto full;
+			kipc_sem_retry(s, w, wk);
+		}
 		list_for_each_entry_safe(w, tmp, &c->nwait, link) {
 			/*
 			 * Whether a lowering proceeds is monotonic in the
@@ -413,8 +421,30 @@ static void kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 			 */
 			if (c->value == 0)
 				break;
+			if (kipc_sem_wake_full(wk))
+				goto full;
 			kipc_sem_retry(s, w, wk);
 		}
+	}
+	return true;
+full:
+	__set_bit(i, s->dirty);
+	return false;
+}
+
+/*
+ * Complete every waiter that the changes so far unblock, waking them in
+ * batches with the lock dropped in between.  Meanwhile other tasks may
+ * take the lock: they settle first too, so none of them takes what a
+ * waiter is owed.
+ */
+static void kipc_sem_settle(struct kipc_sem *s, struct kipc_sem_wake *wk)
+	__must_hold(&s->obj.lock)
+{
+	while (!kipc_sem_update(s, wk)) {
+		spin_unlock(&s->obj.lock);
+		kipc_sem_wake_run(wk);
+		spin_lock(&s->obj.lock);
 	}
 }
 
@@ -559,7 +589,7 @@ static void kipc_sem_unlock(struct kipc_sem *s, struct kipc_sem_wake *wk)
 {
 	bool kick;
 
-	kipc_sem_update(s, wk);
+	kipc_sem_settle(s, wk);
 	kipc_sem_release(s);
 	kick = s->kick_poll && kipc_semc_value(s, 0) > 0;
 	s->kick_poll = false;
@@ -661,6 +691,7 @@ static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 		un->users++;
 	}
 
+	kipc_sem_settle(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {

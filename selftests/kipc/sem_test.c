@@ -563,18 +563,21 @@ TEST_F(sem, smaller_request_is_not_held_up_by_larger)
 
 TEST_F(sem, zero_waiters_all_wake)
 {
-	pid_t pids[4];
+	enum { N = 20 };
+	pid_t pids[N];
 	int i;
 
+	/* A barrier: more waiters than one batch of wake-ups. */
 	ASSERT_EQ(0, kt_setval(self->s, 2, 1));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < N; i++) {
 		pids[i] = spawn_op(self->s, 2, 0, 0);
 		ASSERT_LE(0, pids[i]);
 	}
-	ASSERT_TRUE(kt_sem_until(kt_zcnt(self->s, 2), 4));
+	ASSERT_TRUE(kt_sem_until(kt_zcnt(self->s, 2), N));
 	ASSERT_EQ(0, kt_sem1(self->s, 2, -1, 0, 0, NULL));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < N; i++)
 		EXPECT_EQ(0, kt_wait(pids[i]));
+	EXPECT_EQ(0, kt_zcnt(self->s, 2));
 }
 
 TEST_F(sem, many_waiters_wake_in_one_go)
