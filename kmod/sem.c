@@ -33,6 +33,9 @@
  * are closed, and could not drop the last reference of a set, so ->flush
  * was chosen.  An operation in flight while its process closes the last fd
  * holds the record, and the adjustments are applied when it completes.
+ * Processes sharing one fd table without being one thread group
+ * (CLONE_FILES alone) are not told apart: only the one that closes the
+ * table has its undo applied; the others' records live as long as the set.
  *
  * Fast path.  Once the set is mapped, each counter has a word in the
  * mapping, owned either by user space (the word is the value, and waits and
