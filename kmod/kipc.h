@@ -148,6 +148,7 @@ static inline bool kipc_removed(struct kipc_object *obj)
 
 extern const struct kipc_type_ops kipc_queue_ops;
 extern const struct kipc_type_ops kipc_region_ops;
+extern const struct kipc_type_ops kipc_sem_ops;
 
 /* object.c */
 struct kipc_ns *kipc_ns_current(bool create);

@@ -39,6 +39,7 @@ struct kipc_counters kipc_counters;
 static const struct kipc_type_ops *kipc_types[KIPC_TYPE_COUNT] = {
 	[KIPC_TYPE_QUEUE] = &kipc_queue_ops,
 	[KIPC_TYPE_REGION] = &kipc_region_ops,
+	[KIPC_TYPE_SEM] = &kipc_sem_ops,
 };
 
 static LIST_HEAD(kipc_namespaces);

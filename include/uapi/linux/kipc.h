@@ -77,8 +77,12 @@ struct kipc_region_attr {
 
 #define KIPC_SEM_POSIX		0x0001	/* one counter, SEM_VALUE_MAX limit, EOVERFLOW */
 
+/* Largest counter value: of a SysV-shaped set (SEMVMX), of a POSIX one. */
+#define KIPC_SEM_VMX		32767
+#define KIPC_SEM_VALUE_MAX	0x7fffffff
+
 struct kipc_sem_attr {
-	__u32 nsems;		/* number of counters; 1 for POSIX */
+	__u32 nsems;		/* number of counters; 1 (or 0) for POSIX */
 	__u32 flags;		/* KIPC_SEM_* */
 	__u32 value;		/* initial value of every counter */
 	__u32 reserved;
@@ -182,6 +186,69 @@ struct kipc_notify {
 	__u64 value;		/* delivered as si_value */
 };
 
+/*
+ * Semaphore operations.  KIPC_IOC_SEM_OP applies all of an array of
+ * operations or none, as semop(2): a negative delta waits until the counter
+ * can be lowered by that much, zero waits until it is zero, a positive delta
+ * adds.  Each counter named by an operation is reported as changed by the
+ * caller (sempid) once the array applies.
+ */
+#define KIPC_SEMOP_MAX		500	/* most operations in one call (SEMOPM) */
+
+/* kipc_sembuf.flags */
+#define KIPC_SEMOP_UNDO		0x0001	/* reverted when the process lets go (SEM_UNDO) */
+#define KIPC_SEMOP_NOWAIT	0x0002	/* EAGAIN if this operation would block */
+
+struct kipc_sembuf {
+	__u32 num;		/* counter index, below nsems (EFBIG) */
+	__s32 delta;
+	__u32 flags;		/* KIPC_SEMOP_* */
+	__u32 reserved;
+};
+
+/* KIPC_IOC_SEM_OP, on a semaphore fd. */
+struct kipc_semop {
+	__u64 ops;		/* user pointer to struct kipc_sembuf[nops] */
+	__u32 nops;		/* 1 to KIPC_SEMOP_MAX (E2BIG) */
+	__u32 flags;		/* KIPC_F_NONBLOCK, KIPC_F_TIMED, KIPC_F_ABSTIME */
+	struct kipc_timeout timeout;
+};
+
+/*
+ * KIPC_IOC_SEM_GETVAL / KIPC_IOC_SEM_SETVAL: one counter.  GETVAL reports
+ * the SysV GETVAL, GETNCNT, GETZCNT and GETPID answers at once; SETVAL reads
+ * only num and value, and clears every process's undo for the counter.
+ */
+struct kipc_semval {
+	__u32 num;		/* in */
+	__s32 value;
+	__u32 ncnt;		/* out: tasks blocked until it can be lowered */
+	__u32 zcnt;		/* out: tasks blocked until it is zero */
+	__s32 pid;		/* out: last process to operate on it, 0: none */
+	__u32 reserved;
+};
+
+/* KIPC_IOC_SEM_GETALL / KIPC_IOC_SEM_SETALL: every counter. */
+struct kipc_semall {
+	__u64 values;		/* user pointer to __s32[count] */
+	__u32 count;		/* GETALL: at least nsems; SETALL: exactly nsems */
+	__u32 reserved;
+};
+
+/*
+ * mmap of a semaphore fd (offset 0, MAP_SHARED, at most the page-rounded
+ * nsems * 4 bytes) shows one __u32 word per counter, for waits and posts
+ * without a system call.  A word without KIPC_SEM_KERNEL holds the value and
+ * belongs to user space: a compare-and-swap of the value by one is a wait or
+ * a post.  With KIPC_SEM_KERNEL set the kernel holds the value (someone is
+ * blocked on the counter or polls it, or the set was removed): the value
+ * bits are a snapshot, and every operation must go through
+ * KIPC_IOC_SEM_OP.  Operations done in user space update neither pid nor
+ * otime_ns, and cannot carry undo.
+ */
+#define KIPC_SEM_KERNEL		0x80000000u
+#define KIPC_SEM_VALUE_MASK	0x7fffffffu
+
 /* kipc_stat.flags */
 #define KIPC_STAT_NAMED		0x0001	/* reachable by name */
 #define KIPC_STAT_PERSIST	0x0002	/* outlives its fds */
@@ -228,9 +295,13 @@ struct kipc_region_stat {
 
 struct kipc_sem_stat {
 	__u32 nsems;
-	__u32 flags;
-	__s64 otime_ns;		/* last semop */
-	__u64 reserved[6];
+	__u32 flags;		/* KIPC_SEM_* */
+	__s64 otime_ns;		/* last operation through the kernel; 0: never */
+	__u32 max_value;	/* KIPC_SEM_VMX, or KIPC_SEM_VALUE_MAX for POSIX */
+	__u32 waiters;		/* blocked operations now */
+	__u32 undos;		/* processes holding undo records */
+	__u32 mapped;		/* the counter words have been mapped */
+	__u64 reserved[4];
 };
 
 /* KIPC_IOC_STAT, on any object fd. */
@@ -479,5 +550,13 @@ enum kipc_event {
 #define KIPC_IOC_REGION_RESIZE		_IOW(KIPC_IOC_MAGIC, 0x20, __u64)
 #define KIPC_IOC_REGION_ADD_SEALS	_IOW(KIPC_IOC_MAGIC, 0x21, __u32)
 #define KIPC_IOC_REGION_GET_SEALS	_IOR(KIPC_IOC_MAGIC, 0x22, __u32)
+
+/* on a semaphore fd */
+#define KIPC_IOC_SEM_OP		_IOW(KIPC_IOC_MAGIC, 0x30, struct kipc_semop)
+#define KIPC_IOC_SEM_GETVAL	_IOWR(KIPC_IOC_MAGIC, 0x31, struct kipc_semval)
+#define KIPC_IOC_SEM_SETVAL	_IOW(KIPC_IOC_MAGIC, 0x32, struct kipc_semval)
+/* GETALL returns nsems. */
+#define KIPC_IOC_SEM_GETALL	_IOW(KIPC_IOC_MAGIC, 0x33, struct kipc_semall)
+#define KIPC_IOC_SEM_SETALL	_IOW(KIPC_IOC_MAGIC, 0x34, struct kipc_semall)
 
 #endif /* _UAPI_LINUX_KIPC_H */
