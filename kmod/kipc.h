@@ -61,6 +61,10 @@ struct kipc_counters {
 	atomic64_t queue_sent;
 	atomic64_t queue_received;
 	atomic64_t queue_full;
+	/* Region mmap()s, semaphore operations and those that blocked. */
+	atomic64_t region_maps;
+	atomic64_t sem_ops;
+	atomic64_t sem_waits;
 };
 
 extern struct kipc_counters kipc_counters;

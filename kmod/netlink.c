@@ -81,10 +81,61 @@ static int kipc_nl_put_queue(struct sk_buff *skb, const struct kipc_stat *st)
 	return 0;
 }
 
+static int kipc_nl_put_region(struct sk_buff *skb, const struct kipc_stat *st)
+{
+	const struct kipc_region_stat *rs = &st->region;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, KIPC_A_REGION);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, KIPC_REGION_A_SIZE, rs->size,
+			      KIPC_REGION_A_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_REGION_A_NATTCH, rs->nattch,
+			      KIPC_REGION_A_PAD) ||
+	    nla_put_u64_64bit(skb, KIPC_REGION_A_NWRITABLE, rs->nwritable,
+			      KIPC_REGION_A_PAD) ||
+	    nla_put_u32(skb, KIPC_REGION_A_SEALS, rs->seals) ||
+	    nla_put_s32(skb, KIPC_REGION_A_LPID, rs->lpid) ||
+	    nla_put_s64(skb, KIPC_REGION_A_ATIME, rs->atime_ns,
+			KIPC_REGION_A_PAD) ||
+	    nla_put_s64(skb, KIPC_REGION_A_DTIME, rs->dtime_ns,
+			KIPC_REGION_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int kipc_nl_put_sem(struct sk_buff *skb, const struct kipc_stat *st)
+{
+	const struct kipc_sem_stat *ss = &st->sem;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, KIPC_A_SEM);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, KIPC_SEM_A_NSEMS, ss->nsems) ||
+	    nla_put_u32(skb, KIPC_SEM_A_FLAGS, ss->flags) ||
+	    nla_put_u32(skb, KIPC_SEM_A_MAX_VALUE, ss->max_value) ||
+	    nla_put_u32(skb, KIPC_SEM_A_WAITERS, ss->waiters) ||
+	    nla_put_u32(skb, KIPC_SEM_A_UNDOS, ss->undos) ||
+	    nla_put_u32(skb, KIPC_SEM_A_MAPPED, ss->mapped) ||
+	    nla_put_s64(skb, KIPC_SEM_A_OTIME, ss->otime_ns, KIPC_SEM_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /* Each type's part of struct kipc_stat, as its nest of KIPC_A_<TYPE>. */
 static int (*const kipc_nl_put_type[KIPC_TYPE_COUNT])(struct sk_buff *skb,
 						       const struct kipc_stat *st) = {
 	[KIPC_TYPE_QUEUE] = kipc_nl_put_queue,
+	[KIPC_TYPE_REGION] = kipc_nl_put_region,
+	[KIPC_TYPE_SEM] = kipc_nl_put_sem,
 };
 
 static int kipc_nl_put_object(struct sk_buff *skb, u32 portid, u32 seq,
@@ -271,6 +322,21 @@ static int kipc_nl_put_type_stats(struct sk_buff *skb, int attr, u32 type)
 				      KIPC_TSTATS_A_PAD))
 			goto cancel;
 		break;
+	case KIPC_TYPE_REGION:
+		if (nla_put_u64_64bit(skb, KIPC_RSTATS_A_MAPS,
+				      atomic64_read(&kipc_counters.region_maps),
+				      KIPC_TSTATS_A_PAD))
+			goto cancel;
+		break;
+	case KIPC_TYPE_SEM:
+		if (nla_put_u64_64bit(skb, KIPC_SSTATS_A_OPS,
+				      atomic64_read(&kipc_counters.sem_ops),
+				      KIPC_TSTATS_A_PAD) ||
+		    nla_put_u64_64bit(skb, KIPC_SSTATS_A_WAITS,
+				      atomic64_read(&kipc_counters.sem_waits),
+				      KIPC_TSTATS_A_PAD))
+			goto cancel;
+		break;
 	}
 	nla_nest_end(skb, nest);
 	return 0;
@@ -287,6 +353,8 @@ static int kipc_nl_put_stats(struct sk_buff *skb, const struct kipc_info *ki)
 		u32 type;
 	} types[] = {
 		{ KIPC_STATS_A_QUEUE, KIPC_TYPE_QUEUE },
+		{ KIPC_STATS_A_REGION, KIPC_TYPE_REGION },
+		{ KIPC_STATS_A_SEM, KIPC_TYPE_SEM },
 	};
 	const struct {
 		int attr;

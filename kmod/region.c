@@ -277,6 +277,7 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	old = kipc_region_touch_locked(r, true);
 	spin_unlock(&r->obj.lock);
 	put_pid(old);
+	atomic64_inc(&kipc_counters.region_maps);
 	return 0;
 }
 

@@ -698,7 +698,10 @@ static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
+		atomic64_inc(&kipc_counters.sem_ops);
 		ret = kipc_sem_perform(s, sops, nsops, un, pid, &blocking);
+		if (ret > 0 && !dl->nonblock)
+			atomic64_inc(&kipc_counters.sem_waits);
 		if (ret > 0)
 			ret = dl->nonblock ? -EAGAIN :
 			      kipc_sem_wait(s, sops, nsops, un, blocking, dl);
@@ -1112,6 +1115,7 @@ static void kipc_sem_removed(struct kipc_object *obj)
 	struct kipc_sem *s = to_sem(obj);
 	struct kipc_sem_wake wk = { };
 	struct kipc_sem_waiter *w;
+	unsigned int woken = 0;
 	struct kipc_semc *c;
 	u32 i = 0;
 
@@ -1140,6 +1144,7 @@ static void kipc_sem_removed(struct kipc_object *obj)
 					break;
 				kipc_sem_dequeue(s, w);
 				kipc_sem_wake_add(&wk, w, -EIDRM);
+				woken++;
 			}
 			if (wk.n == ARRAY_SIZE(wk.task))
 				break;
@@ -1149,6 +1154,8 @@ static void kipc_sem_removed(struct kipc_object *obj)
 	} while (i < s->nsems);
 
 	wake_up_interruptible_poll(&s->poll_wq, EPOLLERR | EPOLLHUP);
+	if (woken)
+		kipc_event(obj, KIPC_EVENT_WAITERS_WOKEN, woken);
 }
 
 static void kipc_sem_free(struct kipc_object *obj)

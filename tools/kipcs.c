@@ -78,6 +78,18 @@ struct queue_info {
 	int32_t lspid, lrpid, notify_pid;
 };
 
+struct region_info {
+	uint64_t size, nattch, nwritable;
+	uint32_t seals;
+	int32_t lpid;
+	int64_t atime, dtime;
+};
+
+struct sem_info {
+	uint32_t nsems, flags, max_value, waiters, undos, mapped;
+	int64_t otime;
+};
+
 struct object {
 	uint32_t type, id;
 	bool named;
@@ -85,8 +97,10 @@ struct object {
 	uint32_t uid, gid, cuid, cgid, mode, flags, nfds;
 	int32_t cpid;
 	int64_t ctime;
-	bool has_queue;
+	bool has_queue, has_region, has_sem;
 	struct queue_info queue;
+	struct region_info region;
+	struct sem_info sem;
 };
 
 struct object_list {
@@ -147,6 +161,36 @@ static void parse_queue(struct nlattr *nest, struct queue_info *q)
 	q->notify_pid = (int32_t)attr_u32(tb[KIPC_QUEUE_A_NOTIFY_PID]);
 }
 
+static void parse_region(struct nlattr *nest, struct region_info *r)
+{
+	struct nlattr *tb[KIPC_REGION_A_MAX + 1];
+
+	if (nla_parse_nested(tb, KIPC_REGION_A_MAX, nest, NULL))
+		return;
+	r->size = attr_u64(tb[KIPC_REGION_A_SIZE]);
+	r->nattch = attr_u64(tb[KIPC_REGION_A_NATTCH]);
+	r->nwritable = attr_u64(tb[KIPC_REGION_A_NWRITABLE]);
+	r->seals = attr_u32(tb[KIPC_REGION_A_SEALS]);
+	r->lpid = (int32_t)attr_u32(tb[KIPC_REGION_A_LPID]);
+	r->atime = (int64_t)attr_u64(tb[KIPC_REGION_A_ATIME]);
+	r->dtime = (int64_t)attr_u64(tb[KIPC_REGION_A_DTIME]);
+}
+
+static void parse_sem(struct nlattr *nest, struct sem_info *m)
+{
+	struct nlattr *tb[KIPC_SEM_A_MAX + 1];
+
+	if (nla_parse_nested(tb, KIPC_SEM_A_MAX, nest, NULL))
+		return;
+	m->nsems = attr_u32(tb[KIPC_SEM_A_NSEMS]);
+	m->flags = attr_u32(tb[KIPC_SEM_A_FLAGS]);
+	m->max_value = attr_u32(tb[KIPC_SEM_A_MAX_VALUE]);
+	m->waiters = attr_u32(tb[KIPC_SEM_A_WAITERS]);
+	m->undos = attr_u32(tb[KIPC_SEM_A_UNDOS]);
+	m->mapped = attr_u32(tb[KIPC_SEM_A_MAPPED]);
+	m->otime = (int64_t)attr_u64(tb[KIPC_SEM_A_OTIME]);
+}
+
 static void parse_object(struct nlattr **tb, struct object *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -170,6 +214,14 @@ static void parse_object(struct nlattr **tb, struct object *o)
 	if (tb[KIPC_A_QUEUE]) {
 		o->has_queue = true;
 		parse_queue(tb[KIPC_A_QUEUE], &o->queue);
+	}
+	if (tb[KIPC_A_REGION]) {
+		o->has_region = true;
+		parse_region(tb[KIPC_A_REGION], &o->region);
+	}
+	if (tb[KIPC_A_SEM]) {
+		o->has_sem = true;
+		parse_sem(tb[KIPC_A_SEM], &o->sem);
 	}
 }
 
@@ -403,6 +455,32 @@ static const char *status(const struct object *o)
 	return "anon";
 }
 
+/* Region seals as memfd names them, "-" for none. */
+static const char *seals_str(uint32_t seals, bool json)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ KIPC_SEAL_SEAL, "seal" },
+		{ KIPC_SEAL_SHRINK, "shrink" },
+		{ KIPC_SEAL_GROW, "grow" },
+		{ KIPC_SEAL_WRITE, "write" },
+	};
+	static char buf[64];
+	size_t i, len = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (seals & names[i].bit)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+						json ? "%s\"%s\"" : "%s%s",
+						len ? "," : "", names[i].name);
+	if (!len && !json)
+		return "-";
+	return buf;
+}
+
 static const char *time_str(int64_t ns)
 {
 	static char buf[64];
@@ -496,7 +574,7 @@ static void print_table(uint32_t type, const struct object_list *l, bool numeric
 		[KIPC_TYPE_SEM] = "Semaphores",
 	};
 	char id[16], perms[8], nfds[16], cpid[16], m[24], b[24], mm[24], ms[24];
-	char ls[16], lr[16];
+	char ls[16], lr[16], ns[16], w[16], u[16];
 	struct table t = { 0 };
 	size_t i;
 
@@ -509,6 +587,23 @@ static void print_table(uint32_t type, const struct object_list *l, bool numeric
 		};
 
 		t.ncols = 13;
+		memcpy(t.head, head, sizeof(head));
+	} else if (type == KIPC_TYPE_REGION) {
+		static const char *const head[] = {
+			"ID", "OWNER", "PERMS", "BYTES", "NATTCH", "SEALS",
+			"NFDS", "CPID", "LPID", "STATUS", "NAME",
+		};
+
+		t.ncols = 11;
+		memcpy(t.head, head, sizeof(head));
+		t.left[5] = true;
+	} else if (type == KIPC_TYPE_SEM) {
+		static const char *const head[] = {
+			"ID", "OWNER", "PERMS", "NSEMS", "WAITERS", "UNDOS",
+			"NFDS", "CPID", "STATUS", "NAME",
+		};
+
+		t.ncols = 10;
 		memcpy(t.head, head, sizeof(head));
 	} else {
 		static const char *const head[] = {
@@ -525,6 +620,8 @@ static void print_table(uint32_t type, const struct object_list *l, bool numeric
 	for (i = 0; i < l->n; i++) {
 		const struct object *o = &l->v[i];
 		const struct queue_info *q = &o->queue;
+		const struct region_info *r = &o->region;
+		const struct sem_info *sm = &o->sem;
 
 		if (o->type != type)
 			continue;
@@ -541,6 +638,19 @@ static void print_table(uint32_t type, const struct object_list *l, bool numeric
 				  FMT(ls, "%" PRId32, q->lspid),
 				  FMT(lr, "%" PRId32, q->lrpid), status(o),
 				  o->named ? o->name : "-");
+		else if (type == KIPC_TYPE_REGION)
+			table_add(&t, id, user_name(o->uid, numeric), perms,
+				  FMT(b, "%" PRIu64, r->size),
+				  FMT(m, "%" PRIu64, r->nattch),
+				  seals_str(r->seals, false), nfds, cpid,
+				  FMT(ls, "%" PRId32, r->lpid), status(o),
+				  o->named ? o->name : "-");
+		else if (type == KIPC_TYPE_SEM)
+			table_add(&t, id, user_name(o->uid, numeric), perms,
+				  FMT(ns, "%" PRIu32, sm->nsems),
+				  FMT(w, "%" PRIu32, sm->waiters),
+				  FMT(u, "%" PRIu32, sm->undos), nfds, cpid,
+				  status(o), o->named ? o->name : "-");
 		else
 			table_add(&t, id, user_name(o->uid, numeric), perms, nfds,
 				  cpid, status(o), o->named ? o->name : "-");
@@ -578,6 +688,29 @@ static void print_json_object(const struct object *o)
 		       q->max_bytes, q->sent, q->received, q->send_waiters,
 		       q->recv_waiters, q->stime, q->rtime, q->lspid, q->lrpid,
 		       q->notify_pid);
+	if (o->has_region) {
+		const struct region_info *r = &o->region;
+
+		printf(", \"region\": {\"size\": %" PRIu64 ", \"nattch\": %" PRIu64
+		       ", \"nwritable\": %" PRIu64 ", \"seals\": %" PRIu32,
+		       r->size, r->nattch, r->nwritable, r->seals);
+		printf(", \"seal_names\": [%s]", seals_str(r->seals, true));
+		printf(", \"lpid\": %" PRId32 ", \"atime_ns\": %" PRId64
+		       ", \"dtime_ns\": %" PRId64 "}",
+		       r->lpid, r->atime, r->dtime);
+	}
+	if (o->has_sem) {
+		const struct sem_info *m = &o->sem;
+
+		printf(", \"sem\": {\"nsems\": %" PRIu32 ", \"flags\": %" PRIu32
+		       ", \"posix\": %s, \"max_value\": %" PRIu32
+		       ", \"waiters\": %" PRIu32 ", \"undos\": %" PRIu32
+		       ", \"mapped\": %s, \"otime_ns\": %" PRId64 "}",
+		       m->nsems, m->flags,
+		       m->flags & KIPC_SEM_POSIX ? "true" : "false",
+		       m->max_value, m->waiters, m->undos,
+		       m->mapped ? "true" : "false", m->otime);
+	}
 	putchar('}');
 }
 
@@ -596,6 +729,28 @@ static void print_detail(const struct object *o, bool numeric)
 	printf("mode: %04" PRIo32 "\n", o->mode);
 	printf("open fds: %" PRIu32 "\n", o->nfds);
 	printf("changed: %s\n", time_str(o->ctime));
+	if (o->has_region) {
+		const struct region_info *r = &o->region;
+
+		printf("size: %" PRIu64 " bytes\n", r->size);
+		printf("attached: %" PRIu64 " mappings, %" PRIu64 " writable\n",
+		       r->nattch, r->nwritable);
+		printf("seals: %s\n", seals_str(r->seals, false));
+		printf("last map: %s\n", time_str(r->atime));
+		printf("last unmap: %s\n", time_str(r->dtime));
+		printf("last pid: %" PRId32 "\n", r->lpid);
+	}
+	if (o->has_sem) {
+		const struct sem_info *m = &o->sem;
+
+		printf("semaphores: %" PRIu32 "%s\n", m->nsems,
+		       m->flags & KIPC_SEM_POSIX ? " (POSIX)" : "");
+		printf("max value: %" PRIu32 "\n", m->max_value);
+		printf("waiters: %" PRIu32 "\n", m->waiters);
+		printf("undo records: %" PRIu32 "\n", m->undos);
+		printf("mapped: %s\n", m->mapped ? "yes" : "no");
+		printf("last operation: %s\n", time_str(m->otime));
+	}
 	if (!o->has_queue)
 		return;
 	printf("messages: %" PRIu64 " of %" PRIu64 "\n", q->msgs, q->max_msgs);
@@ -762,6 +917,12 @@ struct stat_val {
 	const char *key;
 };
 
+struct tstat_val {
+	int attr;
+	const char *key;
+	uint32_t type;			/* numbers of one type only; 0: of all */
+};
+
 static const struct stat_val stat_vals[] = {
 	{ KIPC_STATS_A_OBJECTS, "objects" },
 	{ KIPC_STATS_A_MSGS, "msgs" },
@@ -779,14 +940,20 @@ static const struct stat_val stat_vals[] = {
 	{ KIPC_STATS_A_MAX_NSEMS, "max_nsems" },
 };
 
-static const struct stat_val tstat_vals[] = {
-	{ KIPC_TSTATS_A_OBJECTS, "objects" },
-	{ KIPC_TSTATS_A_CREATED, "created" },
-	{ KIPC_TSTATS_A_REMOVED, "removed" },
-	{ KIPC_QSTATS_A_SENT, "sent" },
-	{ KIPC_QSTATS_A_RECEIVED, "received" },
-	{ KIPC_QSTATS_A_FULL, "full" },
+static const struct tstat_val tstat_vals[] = {
+	{ KIPC_TSTATS_A_OBJECTS, "objects", 0 },
+	{ KIPC_TSTATS_A_CREATED, "created", 0 },
+	{ KIPC_TSTATS_A_REMOVED, "removed", 0 },
+	{ KIPC_QSTATS_A_SENT, "sent", KIPC_TYPE_QUEUE },
+	{ KIPC_QSTATS_A_RECEIVED, "received", KIPC_TYPE_QUEUE },
+	{ KIPC_QSTATS_A_FULL, "full", KIPC_TYPE_QUEUE },
+	{ KIPC_RSTATS_A_MAPS, "maps", KIPC_TYPE_REGION },
+	{ KIPC_SSTATS_A_OPS, "ops", KIPC_TYPE_SEM },
+	{ KIPC_SSTATS_A_WAITS, "waits", KIPC_TYPE_SEM },
 };
+
+/* The highest attribute of any type's statistics nest. */
+#define TSTATS_MAX	(KIPC_TSTATS_A_TYPE_BASE + 15)
 
 static const struct {
 	int attr;
@@ -801,7 +968,7 @@ static int print_stats(struct nlattr **top, void *arg)
 {
 	const struct options *o = arg;
 	struct nlattr *tb[KIPC_STATS_A_MAX + 1];
-	struct nlattr *tt[KIPC_QSTATS_A_MAX + 1];
+	struct nlattr *tt[TSTATS_MAX + 1];
 	bool first_type = true;
 	size_t i, j;
 
@@ -824,7 +991,7 @@ static int print_stats(struct nlattr **top, void *arg)
 		bool first = true;
 
 		if (!tb[stat_types[i].attr] ||
-		    nla_parse_nested(tt, KIPC_QSTATS_A_MAX, tb[stat_types[i].attr],
+		    nla_parse_nested(tt, TSTATS_MAX, tb[stat_types[i].attr],
 				     NULL))
 			continue;
 		if (o->json)
@@ -834,8 +1001,8 @@ static int print_stats(struct nlattr **top, void *arg)
 			struct nlattr *a = tt[tstat_vals[j].attr];
 
 			/* Numbers past the common ones belong to one type. */
-			if (!a || (tstat_vals[j].attr >= KIPC_TSTATS_A_TYPE_BASE &&
-				   stat_types[i].type != KIPC_TYPE_QUEUE))
+			if (!a || (tstat_vals[j].type &&
+				   stat_types[i].type != tstat_vals[j].type))
 				continue;
 			if (o->json)
 				printf("%s\"%s\": %" PRIu64, first ? "" : ", ",

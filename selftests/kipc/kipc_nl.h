@@ -35,6 +35,14 @@ struct knl_obj {
 	uint64_t msgs, bytes, max_msgs, max_msgsize, max_bytes, sent, received;
 	uint64_t recv_waiters, send_waiters;
 	int32_t lspid, lrpid;
+	bool has_region;
+	uint64_t size, nattch, nwritable;
+	uint32_t seals;
+	int32_t lpid;
+	int64_t atime, dtime;
+	bool has_sem;
+	uint32_t nsems, sem_flags, max_value, waiters, undos, mapped;
+	int64_t otime;
 };
 
 struct knl_objs {
@@ -170,6 +178,8 @@ static inline int knl_xfer(struct knl *k, struct nl_msg *msg,
 static inline void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 {
 	struct nlattr *q[KIPC_QUEUE_A_MAX + 1];
+	struct nlattr *r[KIPC_REGION_A_MAX + 1];
+	struct nlattr *m[KIPC_SEM_A_MAX + 1];
 
 	memset(o, 0, sizeof(*o));
 	o->type = knl_u32(tb[KIPC_A_TYPE]);
@@ -201,6 +211,28 @@ static inline void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 		o->recv_waiters = knl_u64(q[KIPC_QUEUE_A_RECV_WAITERS]);
 		o->lspid = (int32_t)knl_u32(q[KIPC_QUEUE_A_LSPID]);
 		o->lrpid = (int32_t)knl_u32(q[KIPC_QUEUE_A_LRPID]);
+	}
+	if (tb[KIPC_A_REGION] &&
+	    !nla_parse_nested(r, KIPC_REGION_A_MAX, tb[KIPC_A_REGION], NULL)) {
+		o->has_region = true;
+		o->size = knl_u64(r[KIPC_REGION_A_SIZE]);
+		o->nattch = knl_u64(r[KIPC_REGION_A_NATTCH]);
+		o->nwritable = knl_u64(r[KIPC_REGION_A_NWRITABLE]);
+		o->seals = knl_u32(r[KIPC_REGION_A_SEALS]);
+		o->lpid = (int32_t)knl_u32(r[KIPC_REGION_A_LPID]);
+		o->atime = (int64_t)knl_u64(r[KIPC_REGION_A_ATIME]);
+		o->dtime = (int64_t)knl_u64(r[KIPC_REGION_A_DTIME]);
+	}
+	if (tb[KIPC_A_SEM] &&
+	    !nla_parse_nested(m, KIPC_SEM_A_MAX, tb[KIPC_A_SEM], NULL)) {
+		o->has_sem = true;
+		o->nsems = knl_u32(m[KIPC_SEM_A_NSEMS]);
+		o->sem_flags = knl_u32(m[KIPC_SEM_A_FLAGS]);
+		o->max_value = knl_u32(m[KIPC_SEM_A_MAX_VALUE]);
+		o->waiters = knl_u32(m[KIPC_SEM_A_WAITERS]);
+		o->undos = knl_u32(m[KIPC_SEM_A_UNDOS]);
+		o->mapped = knl_u32(m[KIPC_SEM_A_MAPPED]);
+		o->otime = (int64_t)knl_u64(m[KIPC_SEM_A_OTIME]);
 	}
 }
 

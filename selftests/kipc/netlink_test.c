@@ -10,13 +10,16 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "kipc_test.h"
 #include "kipc_nl.h"
+#include "kipc_sem.h"
 
 FIXTURE(nl) {
 	int dev;
@@ -199,6 +202,8 @@ struct stats {
 	uint32_t version;
 	uint64_t objects, max_objects, max_user_objects, user_objects;
 	uint64_t q_objects, q_created, q_removed, q_sent, q_received, q_full;
+	uint64_t r_objects, r_created, r_maps;
+	uint64_t s_objects, s_created, s_ops, s_waits;
 };
 
 static int parse_stats(struct nl_msg *msg, void *arg)
@@ -224,6 +229,19 @@ static int parse_stats(struct nl_msg *msg, void *arg)
 	st->q_sent = knl_u64(t[KIPC_QSTATS_A_SENT]);
 	st->q_received = knl_u64(t[KIPC_QSTATS_A_RECEIVED]);
 	st->q_full = knl_u64(t[KIPC_QSTATS_A_FULL]);
+	if (!s[KIPC_STATS_A_REGION] ||
+	    nla_parse_nested(t, KIPC_RSTATS_A_MAX, s[KIPC_STATS_A_REGION], NULL))
+		return NL_SKIP;
+	st->r_objects = knl_u64(t[KIPC_TSTATS_A_OBJECTS]);
+	st->r_created = knl_u64(t[KIPC_TSTATS_A_CREATED]);
+	st->r_maps = knl_u64(t[KIPC_RSTATS_A_MAPS]);
+	if (!s[KIPC_STATS_A_SEM] ||
+	    nla_parse_nested(t, KIPC_SSTATS_A_MAX, s[KIPC_STATS_A_SEM], NULL))
+		return NL_SKIP;
+	st->s_objects = knl_u64(t[KIPC_TSTATS_A_OBJECTS]);
+	st->s_created = knl_u64(t[KIPC_TSTATS_A_CREATED]);
+	st->s_ops = knl_u64(t[KIPC_SSTATS_A_OPS]);
+	st->s_waits = knl_u64(t[KIPC_SSTATS_A_WAITS]);
 	return NL_OK;
 }
 
@@ -266,6 +284,210 @@ TEST_F(nl, stats_count_objects_and_operations)
 	ASSERT_EQ(0, get_stats(&self->k, &a));
 	EXPECT_LE(b.q_removed + 1, a.q_removed);
 	close(q);
+}
+
+static int new_region(int dev, const char *name, uint64_t size, uint32_t seals,
+		      uint32_t *id)
+{
+	struct kipc_region_attr attr = { .size = size, .seals = seals };
+	uint32_t flags = KIPC_O_CREAT | KIPC_O_RDWR;
+
+	if (name)
+		flags |= KIPC_O_EXCL;
+	return kt_open(dev, KIPC_TYPE_REGION, name, flags, 0600, &attr,
+		       sizeof(attr), id);
+}
+
+/* A child that maps @fd shared and writable, then waits to be killed. */
+static pid_t map_in_child(int fd, size_t len)
+{
+	int p[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, 0);
+
+		c = m == MAP_FAILED ? 'n' : 'y';
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && (read(p[0], &c, 1) != 1 || c != 'y')) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+TEST_F(nl, region_dump_agrees_with_stat)
+{
+	struct kipc_stat st;
+	struct knl_objs l = { 0 };
+	struct knl_obj *o, g;
+	uint32_t id = 0;
+	pid_t child;
+	int r;
+
+	r = new_region(self->dev, uname_("reg"), 10000, KIPC_SEAL_GROW, &id);
+	ASSERT_LE(0, r);
+	child = map_in_child(r, 8192);
+	ASSERT_LT(0, child);
+	ASSERT_TRUE(kt_wait_until(r, &st, st.region.nattch == 1));
+
+	ASSERT_EQ(0, knl_dump(&self->k, KIPC_TYPE_REGION, &l));
+	o = knl_find(&l, id);
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, kt_stat(r, &st));
+	EXPECT_EQ(KIPC_TYPE_REGION, o->type);
+	EXPECT_STREQ(uname_("reg"), o->name);
+	EXPECT_TRUE(o->has_region);
+	EXPECT_FALSE(o->has_queue);
+	EXPECT_FALSE(o->has_sem);
+	EXPECT_EQ(10000, o->size);
+	EXPECT_EQ(st.region.size, o->size);
+	EXPECT_EQ(1, o->nattch);
+	EXPECT_EQ(1, o->nwritable);
+	EXPECT_EQ(st.region.nwritable, o->nwritable);
+	EXPECT_EQ(KIPC_SEAL_GROW, o->seals);
+	EXPECT_EQ(child, o->lpid);
+	EXPECT_EQ(st.region.lpid, o->lpid);
+	EXPECT_EQ(st.region.atime_ns, o->atime);
+	EXPECT_NE(0, o->atime);
+	EXPECT_EQ(0, o->dtime);
+	EXPECT_EQ(st.nfds, o->nfds);
+	knl_objs_free(&l);
+
+	/* The child's exit unmaps: nattch drops, the unmap time is set. */
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, NULL, 0));
+	ASSERT_TRUE(kt_wait_until(r, &st, st.region.nattch == 0));
+	ASSERT_EQ(0, knl_get(&self->k, KIPC_TYPE_REGION, id, &g));
+	EXPECT_EQ(0, g.nattch);
+	EXPECT_EQ(0, g.nwritable);
+	EXPECT_EQ(st.region.dtime_ns, g.dtime);
+	EXPECT_NE(0, g.dtime);
+	EXPECT_EQ(-ENOENT, knl_get(&self->k, KIPC_TYPE_SEM, id, &g));
+
+	/* Removed, the region leaves the id table while its fd lives on. */
+	ASSERT_EQ(0, kt_ret(ioctl(r, KIPC_IOC_REMOVE)));
+	ASSERT_EQ(0, kt_stat(r, &st));
+	EXPECT_TRUE(st.flags & KIPC_STAT_REMOVED);
+	EXPECT_EQ(-ENOENT, knl_get(&self->k, 0, id, &g));
+	ASSERT_EQ(0, knl_dump(&self->k, KIPC_TYPE_REGION, &l));
+	EXPECT_EQ(NULL, knl_find(&l, id));
+	knl_objs_free(&l);
+	close(r);
+}
+
+static void *blocked_semop(void *arg)
+{
+	/* Counter 1 holds 0: lowering it waits. */
+	return (void *)(long)kt_sem1(*(int *)arg, 1, -1, 0, 0, NULL);
+}
+
+TEST_F(nl, sem_dump_agrees_with_stat)
+{
+	struct kipc_stat st;
+	struct knl_objs l = { 0 };
+	struct knl_obj *o, g;
+	uint32_t id = 0, pid_ = 0;
+	pthread_t th;
+	void *ret;
+	int s, p;
+
+	s = kt_sem(self->dev, uname_("sem"), KIPC_O_CREAT | KIPC_O_EXCL |
+		   KIPC_O_RDWR, 0600, 5, 0, 0, &id);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, kt_sem1(s, 0, 2, KIPC_SEMOP_UNDO, 0, NULL));
+	ASSERT_EQ(0, pthread_create(&th, NULL, blocked_semop, &s));
+	ASSERT_TRUE(kt_wait_until(s, &st, st.sem.waiters == 1));
+
+	ASSERT_EQ(0, knl_dump(&self->k, KIPC_TYPE_SEM, &l));
+	o = knl_find(&l, id);
+	ASSERT_NE(NULL, o);
+	ASSERT_EQ(0, kt_stat(s, &st));
+	EXPECT_EQ(KIPC_TYPE_SEM, o->type);
+	EXPECT_STREQ(uname_("sem"), o->name);
+	EXPECT_TRUE(o->has_sem);
+	EXPECT_FALSE(o->has_region);
+	EXPECT_EQ(5, o->nsems);
+	EXPECT_EQ(0, o->sem_flags);
+	EXPECT_EQ(KIPC_SEM_VMX, o->max_value);
+	EXPECT_EQ(1, o->waiters);
+	EXPECT_EQ(1, o->undos);
+	EXPECT_EQ(st.sem.undos, o->undos);
+	EXPECT_EQ(0, o->mapped);
+	EXPECT_EQ(st.sem.otime_ns, o->otime);
+	EXPECT_NE(0, o->otime);
+	knl_objs_free(&l);
+	EXPECT_EQ(-ENOENT, knl_get(&self->k, KIPC_TYPE_REGION, id, &g));
+
+	/* Removal sends the waiter away; the set stays until closed. */
+	ASSERT_EQ(0, knl_remove(&self->k, KIPC_TYPE_SEM, 0, uname_("sem")));
+	ASSERT_EQ(0, pthread_join(th, &ret));
+	EXPECT_EQ(-EIDRM, (long)ret);
+	ASSERT_EQ(0, kt_stat(s, &st));
+	EXPECT_TRUE(st.flags & KIPC_STAT_REMOVED);
+	EXPECT_EQ(0, st.sem.waiters);
+	EXPECT_EQ(-ENOENT, knl_get(&self->k, KIPC_TYPE_SEM, id, &g));
+	ASSERT_EQ(0, knl_dump(&self->k, 0, &l));
+	EXPECT_EQ(NULL, knl_find(&l, id));
+	knl_objs_free(&l);
+	close(s);
+
+	/* A POSIX semaphore: one counter, its own maximum. */
+	p = kt_sem(self->dev, NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, 1,
+		   KIPC_SEM_POSIX, 3, &pid_);
+	ASSERT_LE(0, p);
+	ASSERT_EQ(0, knl_get(&self->k, 0, pid_, &g));
+	EXPECT_EQ(1, g.nsems);
+	EXPECT_EQ(KIPC_SEM_POSIX, g.sem_flags);
+	EXPECT_EQ(KIPC_SEM_VALUE_MAX, g.max_value);
+	EXPECT_EQ(0, g.otime);
+	close(p);
+}
+
+TEST_F(nl, stats_count_region_maps_and_sem_ops)
+{
+	struct kipc_timeout to = kt_rel_ms(1);
+	struct stats a, b;
+	uint32_t rid = 0;
+	void *m;
+	int r, s;
+
+	ASSERT_EQ(0, get_stats(&self->k, &a));
+	r = new_region(self->dev, NULL, 4096, 0, &rid);
+	ASSERT_LE(0, r);
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, r, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	s = kt_anon_sem(self->dev, 1, 1);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, kt_sem1(s, 0, -1, 0, 0, NULL));
+	EXPECT_EQ(-ETIMEDOUT, kt_sem1(s, 0, -1, 0, KIPC_F_TIMED, &to));
+	EXPECT_EQ(-EAGAIN, kt_sem1(s, 0, -1, 0, KIPC_F_NONBLOCK, NULL));
+
+	ASSERT_EQ(0, get_stats(&self->k, &b));
+	/* Other tests may run at once: counters only grow. */
+	EXPECT_LE(a.r_created + 1, b.r_created);
+	EXPECT_LE(a.r_maps + 1, b.r_maps);
+	EXPECT_LE(1, b.r_objects);
+	EXPECT_LE(a.s_created + 1, b.s_created);
+	EXPECT_LE(a.s_ops + 3, b.s_ops);
+	EXPECT_LE(a.s_waits + 1, b.s_waits);
+	EXPECT_LE(1, b.s_objects);
+	EXPECT_LE(b.r_objects + b.s_objects, b.objects);
+	munmap(m, 4096);
+	close(r);
+	close(s);
 }
 
 TEST_F(nl, remove_by_id_and_by_name)
@@ -555,6 +777,13 @@ static unsigned long own_ipc_ns(void)
 	EXPECT_EQ(KIPC_TYPE_QUEUE, (e)->type);				\
 } while (0)
 
+#define EXPECT_EVENT_OF(k, type_, id, what, e) do {				\
+	ASSERT_EQ(0, knl_next_event(k, id, 5000, e));			\
+	EXPECT_EQ(what, (e)->event);						\
+	EXPECT_EQ(id, (e)->id);							\
+	EXPECT_EQ(type_, (e)->type);						\
+} while (0)
+
 TEST_F(ev, create_unlink_destroy_in_order)
 {
 	struct knl_event e;
@@ -616,6 +845,89 @@ TEST_F(ev, remove_wakes_waiters_then_destroys)
 	EXPECT_EVENT(&self->k, id, KIPC_EVENT_WAITERS_WOKEN, &e);
 	EXPECT_EQ(1, e.waiters);
 	EXPECT_EVENT(&self->k, id, KIPC_EVENT_DESTROYED, &e);
+}
+
+TEST_F(ev, region_create_remove_destroy)
+{
+	struct kipc_region_attr attr = { .size = 4096 };
+	struct knl_event e;
+	uint32_t id = 0;
+	int r;
+
+	NEED_LISTENER();
+
+	r = kt_open(self->dev, KIPC_TYPE_REGION, uname_("evr"), KIPC_O_CREAT |
+		    KIPC_O_EXCL | KIPC_O_RDWR, 0600, &attr, sizeof(attr), &id);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, kt_ret(ioctl(r, KIPC_IOC_REMOVE)));
+	close(r);
+
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_REGION, id, KIPC_EVENT_CREATED, &e);
+	EXPECT_STREQ(uname_("evr"), e.name);
+	EXPECT_EQ(getpid(), e.pid);
+	EXPECT_EQ(own_ipc_ns(), e.ipc_ns);
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_REGION, id, KIPC_EVENT_REMOVED, &e);
+	EXPECT_STREQ(uname_("evr"), e.name);
+	EXPECT_EQ(0, e.waiters);
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_REGION, id, KIPC_EVENT_DESTROYED, &e);
+	EXPECT_FALSE(e.named);
+}
+
+static void *blocked_sem_wait(void *arg)
+{
+	return (void *)(long)kt_sem1(*(int *)arg, 0, -1, 0, 0, NULL);
+}
+
+TEST_F(ev, sem_remove_wakes_waiters_then_destroys)
+{
+	struct kipc_stat st;
+	struct knl_event e;
+	pthread_t th[2];
+	uint32_t id = 0;
+	void *ret;
+	int s, i;
+
+	NEED_LISTENER();
+
+	s = kt_sem(self->dev, uname_("evs"), KIPC_O_CREAT | KIPC_O_EXCL |
+		   KIPC_O_RDWR, 0600, 2, 0, 0, &id);
+	ASSERT_LE(0, s);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, blocked_sem_wait, &s));
+	ASSERT_TRUE(kt_wait_until(s, &st, st.sem.waiters == 2));
+	ASSERT_EQ(0, kt_ret(ioctl(s, KIPC_IOC_REMOVE)));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_join(th[i], &ret));
+		EXPECT_EQ(-EIDRM, (long)ret);
+	}
+	close(s);
+
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_SEM, id, KIPC_EVENT_CREATED, &e);
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_SEM, id, KIPC_EVENT_REMOVED, &e);
+	EXPECT_STREQ(uname_("evs"), e.name);
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_SEM, id, KIPC_EVENT_WAITERS_WOKEN, &e);
+	EXPECT_EQ(2, e.waiters);
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_SEM, id, KIPC_EVENT_DESTROYED, &e);
+}
+
+TEST_F(ev, sem_remove_without_waiters_wakes_nobody)
+{
+	struct knl_event e;
+	uint32_t id = 0;
+	int s;
+
+	NEED_LISTENER();
+
+	s = kt_sem(self->dev, uname_("evn"), KIPC_O_CREAT | KIPC_O_EXCL |
+		   KIPC_O_RDWR, 0600, 1, 0, 0, &id);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, kt_ret(ioctl(s, KIPC_IOC_REMOVE)));
+	close(s);
+
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_SEM, id, KIPC_EVENT_CREATED, &e);
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_SEM, id, KIPC_EVENT_REMOVED, &e);
+	/* No waiters-woken event in between. */
+	EXPECT_EVENT_OF(&self->k, KIPC_TYPE_SEM, id, KIPC_EVENT_DESTROYED, &e);
 }
 
 static void *blocked_send(void *arg)
@@ -1082,6 +1394,120 @@ TEST_F_TIMEOUT(nl, kipcs_lists_shows_and_removes, 60)
 	EXPECT_EQ(1, run_kipcs(want, out, 1 << 20));
 	EXPECT_NE(NULL, strstr(out, "no such object")) TH_LOG("%s", out);
 	EXPECT_EQ(2, run_kipcs("bogus", out, 1 << 20));
+	free(out);
+}
+
+/* The whole table line of @id, in @line. */
+static bool table_row(const char *out, uint32_t id, char *line, size_t size)
+{
+	const char *p = table_line(out, id);
+
+	if (!p)
+		return false;
+	snprintf(line, size, "%.*s", (int)strcspn(p, "\n"), p);
+	return true;
+}
+
+TEST_F_TIMEOUT(nl, kipcs_shows_regions_and_semaphores, 60)
+{
+	char *out = malloc(1 << 20), want[300], row[300];
+	uint32_t rid = 0, sid = 0;
+	pid_t child;
+	int r, s;
+
+	ASSERT_NE(NULL, out);
+	if (access(kipcs_path(), X_OK))
+		ASSERT_EQ(0, -errno) TH_LOG("no kipcs at %s: run make", kipcs_path());
+	r = new_region(self->dev, uname_("toolr"), 5000,
+		       KIPC_SEAL_GROW | KIPC_SEAL_SHRINK, &rid);
+	ASSERT_LE(0, r);
+	s = kt_sem(self->dev, uname_("tools"), KIPC_O_CREAT | KIPC_O_EXCL |
+		   KIPC_O_RDWR, 0640, 3, 0, 1, &sid);
+	ASSERT_LE(0, s);
+	child = map_in_child(r, 4096);
+	ASSERT_LT(0, child);
+
+	ASSERT_EQ(0, run_kipcs("-m", out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "Shared Regions"));
+	EXPECT_EQ(NULL, strstr(out, "Message Queues"));
+	EXPECT_EQ(NULL, strstr(out, "Semaphores"));
+	EXPECT_NE(NULL, strstr(out, " BYTES "));
+	EXPECT_NE(NULL, strstr(out, " NATTCH "));
+	ASSERT_TRUE(table_row(out, rid, row, sizeof(row))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(row, " 5000 ")) TH_LOG("%s", row);
+	EXPECT_NE(NULL, strstr(row, " 1 ")) TH_LOG("%s", row);
+	EXPECT_NE(NULL, strstr(row, " shrink,grow ")) TH_LOG("%s", row);
+	EXPECT_STREQ(uname_("toolr"), strrchr(row, ' ') + 1) TH_LOG("%s", row);
+	EXPECT_FALSE(table_row(out, sid, row, sizeof(row)));
+
+	ASSERT_EQ(0, run_kipcs("-s", out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "Semaphores"));
+	EXPECT_EQ(NULL, strstr(out, "Shared Regions"));
+	EXPECT_NE(NULL, strstr(out, " NSEMS "));
+	EXPECT_NE(NULL, strstr(out, " WAITERS "));
+	ASSERT_TRUE(table_row(out, sid, row, sizeof(row))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(row, " 640 ")) TH_LOG("%s", row);
+	EXPECT_NE(NULL, strstr(row, " 3 ")) TH_LOG("%s", row);
+	EXPECT_STREQ(uname_("tools"), strrchr(row, ' ') + 1) TH_LOG("%s", row);
+
+	ASSERT_EQ(0, run_kipcs("--json", out, 1 << 20));
+	snprintf(want, sizeof(want),
+		 "{\"type\": \"region\", \"id\": %u, \"name\": \"%s\"",
+		 rid, uname_("toolr"));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"region\": {\"size\": 5000, \"nattch\": 1, "
+			       "\"nwritable\": 1, \"seals\": 6, "
+			       "\"seal_names\": [\"shrink\",\"grow\"]"))
+		TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "\"lpid\": %d, \"atime_ns\": ", (int)child);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want),
+		 "{\"type\": \"sem\", \"id\": %u, \"name\": \"%s\"",
+		 sid, uname_("tools"));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"sem\": {\"nsems\": 3, \"flags\": 0, "
+			       "\"posix\": false, \"max_value\": 32767, "
+			       "\"waiters\": 0, \"undos\": 0, \"mapped\": false, "
+			       "\"otime_ns\": 0}")) TH_LOG("%s", out);
+
+	snprintf(want, sizeof(want), "-m --json -i %u", rid);
+	ASSERT_EQ(0, run_kipcs(want, out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"region\": {\"size\": 5000,"));
+	snprintf(want, sizeof(want), "-i %u", rid);
+	ASSERT_EQ(0, run_kipcs(want, out, 1 << 20));
+	snprintf(want, sizeof(want), "kipc region id: %u\nname: %s\n", rid,
+		 uname_("toolr"));
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "size: 5000 bytes\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "attached: 1 mappings, 1 writable\n"));
+	EXPECT_NE(NULL, strstr(out, "seals: shrink,grow\n"));
+	snprintf(want, sizeof(want), "-i %u", sid);
+	ASSERT_EQ(0, run_kipcs(want, out, 1 << 20));
+	EXPECT_NE(NULL, strstr(out, "semaphores: 3\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "waiters: 0\n")) TH_LOG("%s", out);
+	/* -s and an id of another type: no such semaphore set. */
+	snprintf(want, sizeof(want), "-s -i %u", rid);
+	EXPECT_EQ(1, run_kipcs(want, out, 1 << 20));
+
+	ASSERT_EQ(0, run_kipcs("stats --json", out, 1 << 20));
+	EXPECT_NE(NULL, strstr(out, "\"region\": {\"objects\": ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"maps\": ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"ops\": ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"waits\": ")) TH_LOG("%s", out);
+	ASSERT_EQ(0, run_kipcs("stats", out, 1 << 20));
+	EXPECT_NE(NULL, strstr(out, "\nsem.ops: ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\nregion.maps: ")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "region.sent")) TH_LOG("%s", out);
+
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	snprintf(want, sizeof(want), "-m rm %s", uname_("toolr"));
+	EXPECT_EQ(0, run_kipcs(want, out, 1 << 20)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "-s rm %u", sid);
+	EXPECT_EQ(0, run_kipcs(want, out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_EQ(-EIDRM, kt_sem1(s, 0, -1, 0, 0, NULL));
+	close(r);
+	close(s);
 	free(out);
 }
 

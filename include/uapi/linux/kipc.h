@@ -425,8 +425,8 @@ enum kipc_attr {
 	KIPC_A_NFDS,		/* u32: open files */
 	KIPC_A_CTIME,		/* s64: ns, CLOCK_REALTIME: creation or last set */
 	KIPC_A_QUEUE,		/* nest: KIPC_QUEUE_A_* */
-	KIPC_A_REGION,		/* nest: KIPC_REGION_A_*, defined with regions */
-	KIPC_A_SEM,		/* nest: KIPC_SEM_A_*, defined with semaphores */
+	KIPC_A_REGION,		/* nest: KIPC_REGION_A_* */
+	KIPC_A_SEM,		/* nest: KIPC_SEM_A_* */
 	KIPC_A_STATS,		/* nest: KIPC_STATS_A_* */
 	KIPC_A_EVENT,		/* u32: enum kipc_event */
 	KIPC_A_PID,		/* s32: event: the process that caused it */
@@ -459,6 +459,38 @@ enum kipc_queue_nl_attr {
 };
 
 #define KIPC_QUEUE_A_MAX	(__KIPC_QUEUE_A_MAX - 1)
+
+/* KIPC_A_REGION: the struct kipc_region_stat fields. */
+enum kipc_region_nl_attr {
+	KIPC_REGION_A_UNSPEC,
+	KIPC_REGION_A_PAD,
+	KIPC_REGION_A_SIZE,		/* u64: bytes */
+	KIPC_REGION_A_NATTCH,		/* u64: live mappings */
+	KIPC_REGION_A_NWRITABLE,	/* u64: of them shared and writable */
+	KIPC_REGION_A_SEALS,		/* u32: KIPC_SEAL_* */
+	KIPC_REGION_A_LPID,		/* s32: last map/unmap */
+	KIPC_REGION_A_ATIME,		/* s64: last map */
+	KIPC_REGION_A_DTIME,		/* s64: last unmap */
+	__KIPC_REGION_A_MAX,
+};
+
+#define KIPC_REGION_A_MAX	(__KIPC_REGION_A_MAX - 1)
+
+/* KIPC_A_SEM: the struct kipc_sem_stat fields. */
+enum kipc_sem_nl_attr {
+	KIPC_SEM_A_UNSPEC,
+	KIPC_SEM_A_PAD,
+	KIPC_SEM_A_NSEMS,		/* u32 */
+	KIPC_SEM_A_FLAGS,		/* u32: KIPC_SEM_* */
+	KIPC_SEM_A_MAX_VALUE,		/* u32 */
+	KIPC_SEM_A_WAITERS,		/* u32: blocked operations now */
+	KIPC_SEM_A_UNDOS,		/* u32: processes holding undo records */
+	KIPC_SEM_A_MAPPED,		/* u32: 1 if the counter words were mapped */
+	KIPC_SEM_A_OTIME,		/* s64: last operation through the kernel */
+	__KIPC_SEM_A_MAX,
+};
+
+#define KIPC_SEM_A_MAX		(__KIPC_SEM_A_MAX - 1)
 
 /* KIPC_A_STATS: module-wide, as struct kipc_info, plus operation counts. */
 enum kipc_stats_attr {
@@ -509,6 +541,21 @@ enum kipc_queue_stats_attr {
 };
 
 #define KIPC_QSTATS_A_MAX	(__KIPC_QSTATS_A_MAX - 1)
+
+enum kipc_region_stats_attr {
+	KIPC_RSTATS_A_MAPS = KIPC_TSTATS_A_TYPE_BASE,	/* successful mmap()s */
+	__KIPC_RSTATS_A_MAX,
+};
+
+#define KIPC_RSTATS_A_MAX	(__KIPC_RSTATS_A_MAX - 1)
+
+enum kipc_sem_stats_attr {
+	KIPC_SSTATS_A_OPS = KIPC_TSTATS_A_TYPE_BASE,	/* KIPC_IOC_SEM_OP calls */
+	KIPC_SSTATS_A_WAITS,	/* of them, those that blocked */
+	__KIPC_SSTATS_A_MAX,
+};
+
+#define KIPC_SSTATS_A_MAX	(__KIPC_SSTATS_A_MAX - 1)
 
 /* KIPC_A_EVENT.  Each event has KIPC_A_TYPE, _ID, _PID, _IPC_NS, maybe _NAME. */
 enum kipc_event {
