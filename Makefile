@@ -32,7 +32,8 @@ module:
 lib:
 	$(MAKE) -C lib
 
-selftests:
+# ring_test links lib/libkipc.a.
+selftests: lib
 	$(MAKE) -C selftests/kipc
 
 check: deps
