@@ -18,9 +18,9 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module lib selftests check deps clean lint checkpatch sparse
+.PHONY: all module lib selftests examples check deps clean lint checkpatch sparse
 
-all: module lib selftests
+all: module lib selftests examples
 
 deps:
 	@scripts/deps.sh
@@ -35,6 +35,9 @@ lib:
 # ring_test links lib/libkipc.a.
 selftests: lib
 	$(MAKE) -C selftests/kipc
+
+examples: lib
+	$(MAKE) -C examples
 
 check: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
@@ -64,3 +67,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C selftests/kipc clean
+	-$(MAKE) -C examples clean
