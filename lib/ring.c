@@ -10,10 +10,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kipc.h"
 
@@ -49,6 +51,7 @@ KIPC_EXPORT int kipc_ring_attach(struct kipc_ring *r, int fd)
 {
 	struct kipc_ring_info info;
 	unsigned char *p;
+	int err;
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -64,13 +67,23 @@ KIPC_EXPORT int kipc_ring_attach(struct kipc_ring *r, int fd)
 	p = mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	/*
+	 * Our own fd for the wake-ups, so that closing (and reusing) the
+	 * caller's can never aim one at an unrelated file.
+	 */
+	r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (r->fd < 0) {
+		err = errno;
+		munmap(p, info.map_size);
+		errno = err;
+		return -1;
+	}
 	r->hdr = (struct kipc_ring_hdr *)p;
 	r->desc = (struct kipc_ring_desc *)(p + info.desc_offset);
 	r->data = p + info.slot_offset;
 	r->map_size = info.map_size;
 	r->slots = info.slots;
 	r->slot_size = info.slot_size;
-	r->fd = fd;
 	r->spin = KIPC_RING_SPIN;
 	r->peer_head = load_acquire(&r->hdr->head);
 	r->peer_tail = load_acquire(&r->hdr->tail);
@@ -83,6 +96,8 @@ KIPC_EXPORT int kipc_ring_detach(struct kipc_ring *r)
 
 	if (r->hdr)
 		ret = munmap(r->hdr, r->map_size);
+	if (r->fd >= 0)
+		close(r->fd);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	return ret;

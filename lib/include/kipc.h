@@ -147,7 +147,7 @@ struct kipc_ring {
 	size_t map_size;
 	uint32_t slots;
 	uint32_t slot_size;		/* the largest message */
-	int fd;
+	int fd;				/* ours, for the wake-ups */
 	/*
 	 * How many times the blocking calls look at the ring before they
 	 * sleep in the kernel: spinning is what makes a round trip fast when
@@ -172,12 +172,12 @@ int kipc_ring_create(const char *name, int flags, mode_t mode, uint32_t slots,
 
 /*
  * Map the ring of the queue @fd (opened O_RDWR) into this process and fill
- * in @r.  The fd stays the caller's, and must stay open while @r is used.
- * ENODEV: @fd is not a ring.
+ * in @r, which keeps a close-on-exec duplicate of @fd: the caller may close
+ * its own.  ENODEV: @fd is not a ring.
  */
 int kipc_ring_attach(struct kipc_ring *r, int fd);
 
-/* Unmap the ring; any pointer obtained from it becomes invalid. */
+/* Unmap the ring and close the duplicate; pointers into it become invalid. */
 int kipc_ring_detach(struct kipc_ring *r);
 
 /*

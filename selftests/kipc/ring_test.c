@@ -259,24 +259,62 @@ TEST(creator_is_charged_the_ring_until_it_goes)
 TEST(mapping_keeps_the_ring_alive_after_close)
 {
 	int dev = kt_dev(), fd;
-	struct kipc_ring r;
+	struct kipc_ring_info ri;
+	struct kipc_ring_hdr *hdr;
 	uint64_t bytes, objects;
-	char buf[16];
 
 	ASSERT_LE(0, dev);
 	bytes = info_user_bytes(dev);
 	objects = info_objects(dev);
 	fd = ring_open(dev, 4, 64);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, kipc_ring_attach(&r, fd));
+	ASSERT_EQ(0, ring_info(fd, &ri));
+	hdr = mmap(NULL, ri.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, hdr);
 	close(fd);
-	/* The pages are still ours, and still a ring. */
+	/* The mapping alone holds the object, and its memory. */
 	EXPECT_EQ(objects + 1, info_objects(dev));
-	ASSERT_EQ(0, kipc_ring_try_send(&r, "abc", 3, 7));
-	EXPECT_EQ(3, kipc_ring_try_recv(&r, buf, sizeof(buf), NULL));
-	EXPECT_EQ(0, kipc_ring_detach(&r));
+	EXPECT_EQ(bytes + ri.map_size, info_user_bytes(dev));
+	hdr->head = 42;
+	EXPECT_EQ(42, hdr->head);
+	EXPECT_EQ(0, munmap(hdr, ri.map_size));
 	EXPECT_EQ(objects, info_objects(dev));
 	EXPECT_EQ(bytes, info_user_bytes(dev));
+	close(dev);
+}
+
+TEST(attached_ring_outlives_the_callers_fd)
+{
+	int dev = kt_dev(), fd, other;
+	struct kipc_ring r;
+	uint64_t objects;
+	char buf[16];
+	pid_t pid;
+
+	ASSERT_LE(0, dev);
+	objects = info_objects(dev);
+	fd = ring_open(dev, 4, 64);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kipc_ring_attach(&r, fd));
+	close(fd);
+	/* The number is reused; wake-ups must still reach the ring. */
+	other = kt_anon_queue(dev, 4, 64);
+	ASSERT_EQ(fd, other);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		r.spin = 0;
+		_exit(kipc_ring_recv(&r, buf, sizeof(buf), NULL, 0,
+				     &(struct timespec){ .tv_sec = 10 }) == 3 ? 0 : 1);
+	}
+	while (!r.hdr->wake_data)
+		usleep(1000);
+	ASSERT_EQ(0, kipc_ring_try_send(&r, "abc", 3, 7));
+	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(objects + 2, info_objects(dev));
+	EXPECT_EQ(0, kipc_ring_detach(&r));
+	EXPECT_EQ(objects + 1, info_objects(dev));
+	close(other);
 	close(dev);
 }
 
