@@ -3,7 +3,7 @@
  * ring_bench: what a kipc ring costs next to the stock blocking paths, all
  * measured in one run on the same machine.
  *
- *   ring_bench [-n ITERS] [-s SPIN] [-c CPU0,CPU1] [TEST...]
+ *   ring_bench [-n ITERS] [-r RUNS] [-s SPIN] [-c CPU0,CPU1] [TEST...]
  *
  * Two processes, pinned to two CPUs (0 and 1 unless -c says otherwise):
  *
@@ -23,8 +23,9 @@
  *              ring, kipcq, mq, pipe
  *
  * TEST names a row ("rtt-64:ring") or a group ("rtt-64"); the default is
- * all.  Prints one line per test: its time per operation and rate, and the
- * ratio of each stock path to the ring.  The functions ring_rtt() and
+ * all.  Each test runs RUNS times (default 5); one line per test gives the
+ * median and the best time per operation, the median rate, and the ratio of
+ * each path's median to the ring's.  The functions ring_rtt() and
  * ring_stream() are self-contained, for a bigger benchmark to lift.
  */
 #define _GNU_SOURCE
@@ -227,6 +228,8 @@ double ring_rtt(size_t size, unsigned long iters, enum ring_mode mode)
 		if (ring_post(&out, mode, size, buf, i) ||
 		    ring_take(&in, mode, size, buf, i))
 			break;
+	if (i < iters)
+		kill(pid, SIGKILL);
 	t = (now_ns() - t) / iters;
 	if (reap(pid) || i < iters)
 		t = -1;
@@ -273,9 +276,11 @@ double ring_stream(unsigned long iters)
 	for (i = 0; i < iters; i++)
 		if (ring_post(&out, COPY, 64, buf, i))
 			break;
-	if (reap(pid) || i < iters)
-		return -1;
+	if (i < iters)
+		kill(pid, SIGKILL);
 	t = (now_ns() - t) / iters;
+	if (reap(pid) || i < iters)
+		t = -1;
 	kipc_ring_detach(&out);
 	ring_pair_close(&p);
 	return t;
@@ -483,6 +488,22 @@ static const struct test tests[] = {
 	{ "stream-64", "pipe", 64, 3, "pipe", true, 10 },
 };
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double run_test(const struct test *t, unsigned long n)
+{
+	if (t->kind < 3 && t->stream)
+		return ring_stream(n);
+	if (t->kind < 3)
+		return ring_rtt(t->size, n, (enum ring_mode)t->kind);
+	return chan_run(t->stock, t->size, n, t->stream);
+}
+
 static bool wanted(const struct test *t, int argc, char **argv)
 {
 	char full[64];
@@ -499,16 +520,19 @@ static bool wanted(const struct test *t, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	unsigned long iters = 100000;
-	double ring_ns = 0, ns;
+	unsigned long iters = 100000, runs = 5, k;
+	double ring_ns = 0, ns, best, *all;
 	const char *group = "";
 	size_t i;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:s:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:s:c:")) != -1) {
 		switch (opt) {
 		case 'n':
 			iters = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			runs = strtoul(optarg, NULL, 0);
 			break;
 		case 's':
 			spin = strtoul(optarg, NULL, 0);
@@ -521,11 +545,14 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (!iters)
+	if (!iters || !runs)
 		goto usage;
+	all = calloc(runs, sizeof(*all));
+	if (!all)
+		die("calloc");
 
-	printf("%-10s %-10s %10s %12s %14s %9s\n", "test", "path", "iters",
-	       "ns/op", "ops/s", "vs ring");
+	printf("%-10s %-10s %8s %12s %12s %12s %9s\n", "test", "path", "iters",
+	       "median ns", "best ns", "median/s", "vs ring");
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		const struct test *t = &tests[i];
 		unsigned long n = iters / t->scale ? iters / t->scale : 1;
@@ -536,29 +563,32 @@ int main(int argc, char **argv)
 			group = t->group;
 			ring_ns = 0;
 		}
-		if (t->kind < 3 && t->stream)
-			ns = ring_stream(n);
-		else if (t->kind < 3)
-			ns = ring_rtt(t->size, n, (enum ring_mode)t->kind);
-		else
-			ns = chan_run(t->stock, t->size, n, t->stream);
-		if (t->kind == 0)
-			ring_ns = ns;
-		printf("%-10s %-10s %10lu ", t->group, t->name, n);
-		if (ns < 0) {
+		for (k = 0; k < runs; k++) {
+			all[k] = run_test(t, n);
+			if (all[k] < 0)
+				break;
+		}
+		printf("%-10s %-10s %8lu ", t->group, t->name, n);
+		if (k < runs) {
 			printf("%12s\n", "failed");
 			continue;
 		}
-		printf("%12.0f %14.0f", ns, 1e9 / ns);
+		qsort(all, runs, sizeof(*all), cmp_double);
+		ns = all[runs / 2];
+		best = all[0];
+		if (t->kind == 0)
+			ring_ns = ns;
+		printf("%12.0f %12.0f %12.0f", ns, best, 1e9 / ns);
 		if (ring_ns > 0 && t->kind != 0)
 			printf(" %8.1fx", ns / ring_ns);
 		printf("\n");
 		fflush(stdout);
 	}
+	free(all);
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: %s [-n ITERS] [-s SPIN] [-c CPU0,CPU1] [TEST...]\n",
+	fprintf(stderr, "usage: %s [-n ITERS] [-r RUNS] [-s SPIN] [-c CPU0,CPU1] [TEST...]\n",
 		argv[0]);
 	return 2;
 }
