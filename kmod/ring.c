@@ -355,6 +355,9 @@ __poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
 			poll_wait(file, &r->room_wq, wait);
 			WRITE_ONCE(r->hdr->wake_room, 1);
 		}
+		/* Asking for neither, it still hears of removal. */
+		if (!(want & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
+			poll_wait(file, &r->data_wq, wait);
 		/* Flags before indices, as in kipc_ring_wait(). */
 		smp_mb();
 	}

@@ -903,7 +903,7 @@ TEST_F(ring, poll_and_epoll_follow_the_indices)
 TEST_F(ring, removal_wakes_sleepers_with_eidrm)
 {
 	struct kipc_stat st;
-	pid_t pid[2];
+	pid_t pid[3];
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -913,9 +913,18 @@ TEST_F(ring, removal_wakes_sleepers_with_eidrm)
 			_exit(ring_wait(self->fd, KIPC_RING_DATA, 0, 10000) ==
 			      -EIDRM ? 0 : 1);
 	}
-	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.recv_waiters == 2));
+	/* And one that polls for nothing but hang-ups. */
+	pid[2] = fork();
+	ASSERT_LE(0, pid[2]);
+	if (pid[2] == 0) {
+		struct pollfd p = { .fd = self->fd };
+
+		_exit(poll(&p, 1, 10000) == 1 && p.revents == (POLLERR | POLLHUP) ?
+		      0 : 1);
+	}
+	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.recv_waiters == 3));
 	ASSERT_EQ(0, kt_ret(ioctl(self->fd, KIPC_IOC_REMOVE)));
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		EXPECT_EQ(0, kt_wait(pid[i]));
 	EXPECT_EQ(POLLERR | POLLHUP, poll_events(self->fd));
 	EXPECT_EQ(-EIDRM, ring_wait(self->fd, KIPC_RING_ROOM, 0, -1));
