@@ -138,6 +138,11 @@ int kipc_notify(int q, unsigned int how, int signo, uint64_t value);
  * A struct kipc_ring is this process's handle on a ring: attach it once,
  * then use it from one producing thread and one consuming thread at most.
  * Nothing in it is shared with the peer.
+ *
+ * The queue fd also works with poll(2) and epoll: readable while the ring
+ * holds a message, writable while it has a free slot, POLLERR if a peer
+ * broke the indices.  A ring watched by epoll costs its peer a wake-up call
+ * per message; kipc_ring_wait() costs nothing while the peer keeps up.
  */
 struct kipc_ring {
 	/* Set by kipc_ring_attach(); read-only afterwards. */

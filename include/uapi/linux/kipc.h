@@ -187,7 +187,8 @@ struct kipc_notify {
  *
  * A queue created with KIPC_QUEUE_RING keeps no messages in the kernel.  Its
  * fd maps (mmap at offset 0, exactly kipc_ring_info.map_size bytes,
- * MAP_SHARED, from an O_RDWR fd; a read-only fd may map PROT_READ to watch)
+ * MAP_SHARED, never PROT_EXEC, from an O_RDWR fd; a read-only fd may map
+ * PROT_READ to watch; anything else fails with EINVAL, EPERM or EACCES)
  * a control header, an array of message descriptors and an array of
  * fixed-size slots, which the two peers fill and drain with plain loads and
  * stores.  The kernel is entered only to sleep (KIPC_IOC_RING_WAIT, or
