@@ -74,11 +74,29 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* Fork the peer on the second CPU; the caller stays on the first. */
+static int ready_pipe[2];
+
+/* The peer is set up (mapped, allocated): the clock may start. */
+static void peer_ready(void)
+{
+	char c = 0;
+
+	if (write(ready_pipe[1], &c, 1) != 1)
+		_exit(9);
+}
+
+/*
+ * Fork the peer on the second CPU, and return once it called peer_ready(),
+ * so that its setup is not timed; the caller stays on the first CPU.
+ */
 static pid_t peer(int (*fn)(void *), void *arg)
 {
-	pid_t pid = fork();
+	pid_t pid;
+	char c;
 
+	if (pipe(ready_pipe))
+		die("pipe");
+	pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
@@ -86,6 +104,16 @@ static pid_t peer(int (*fn)(void *), void *arg)
 		_exit(fn(arg));
 	}
 	pin(cpus[0]);
+	/* A peer that fails before it is ready closes the pipe. */
+	close(ready_pipe[1]);
+	if (read(ready_pipe[0], &c, 1) != 1)
+		c = 1;
+	close(ready_pipe[0]);
+	if (c) {
+		waitpid(pid, NULL, 0);
+		fprintf(stderr, "ring_bench: peer failed to start\n");
+		exit(1);
+	}
 	return pid;
 }
 
@@ -199,7 +227,9 @@ static int ring_pong(void *arg)
 	if (!buf || kipc_ring_attach(&in, p->fd[0]) ||
 	    kipc_ring_attach(&out, p->fd[1]))
 		return 1;
+	memset(buf, 0, p->size);
 	in.spin = out.spin = spin;
+	peer_ready();
 	for (i = 0; i < p->iters; i++)
 		if (ring_take(&in, p->mode, p->size, buf, i) ||
 		    ring_post(&out, p->mode, p->size, buf, i))
@@ -219,6 +249,7 @@ double ring_rtt(size_t size, unsigned long iters, enum ring_mode mode)
 
 	if (!buf || ring_pair_open(&p, size, 8))
 		die("ring");
+	memset(buf, 0, size);
 	pid = peer(ring_pong, &p);
 	if (kipc_ring_attach(&out, p.fd[0]) || kipc_ring_attach(&in, p.fd[1]))
 		die("attach");
@@ -250,6 +281,7 @@ static int ring_sink(void *arg)
 	if (kipc_ring_attach(&in, p->fd[0]))
 		return 1;
 	in.spin = spin;
+	peer_ready();
 	for (i = 0; i < p->iters; i++)
 		if (ring_take(&in, COPY, p->size, buf, i))
 			return 2;
@@ -413,6 +445,8 @@ static int chan_peer(void *arg)
 
 	if (!buf)
 		return 1;
+	memset(buf, 0, c->size);
+	peer_ready();
 	for (i = 0; i < c->iters; i++) {
 		if (c->recv(c, 0, buf, c->size))
 			return 2;
