@@ -18,9 +18,9 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module lib tools selftests check bench deps clean lint checkpatch sparse
+.PHONY: all module lib tools examples selftests check bench deps clean lint checkpatch sparse
 
-all: module lib tools selftests
+all: module lib tools examples selftests
 
 # A KVER other than the installed default brings its own image and headers.
 deps:
@@ -33,11 +33,14 @@ module:
 lib:
 	$(MAKE) -C lib
 
-selftests:
+# ring_test links lib/libkipc.a.
+selftests: lib
 	$(MAKE) -C selftests/kipc
 
 tools:
 	$(MAKE) -C tools
+examples: lib
+	$(MAKE) -C examples
 
 check: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
@@ -74,3 +77,4 @@ clean:
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C selftests/kipc clean
 	-$(MAKE) -C tools clean
+	-$(MAKE) -C examples clean

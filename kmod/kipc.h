@@ -208,6 +208,20 @@ void kipc_queue_exit(void);
 
 /* region.c */
 int kipc_region_init(void);
+/* ring.c: the shared-memory ring of a KIPC_QUEUE_RING queue */
+struct kipc_ring;
+struct vm_area_struct;
+
+int kipc_ring_check(const struct kipc_queue_attr *a, unsigned long *charge);
+struct kipc_ring *kipc_ring_alloc(const struct kipc_queue_attr *a);
+void kipc_ring_free(struct kipc_ring *r);
+void kipc_ring_removed(struct kipc_ring *r);
+int kipc_ring_mmap(struct kipc_ring *r, struct vm_area_struct *vma);
+__poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
+			struct file *file, struct poll_table_struct *wait);
+long kipc_ring_ioctl(struct kipc_object *obj, struct kipc_ring *r,
+		     struct file *file, unsigned int cmd, unsigned long arg);
+void kipc_ring_stat(struct kipc_ring *r, struct kipc_queue_stat *qs);
 
 static inline struct kipc_object *kipc_file_object(struct file *file)
 {

@@ -15,6 +15,10 @@
  *
  * A receiver whose copy to user space faults puts the message back where it
  * was (by arrival sequence), so a bad pointer loses nothing.
+ *
+ * A queue created with KIPC_QUEUE_RING is a shared-memory ring instead
+ * (ring.c): it has no kernel messages, and only mmap, poll and the ring
+ * ioctls apply to it.
  */
 #include <linux/file.h>
 #include <linux/poll.h>
@@ -90,6 +94,8 @@ struct kipc_queue {
 	u32 notify_how;
 	u32 notify_signo;
 	u64 notify_value;
+
+	struct kipc_ring *ring;		/* KIPC_QUEUE_RING; set at creation */
 };
 
 static inline struct kipc_queue *to_queue(struct kipc_object *obj)
@@ -714,6 +720,8 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 	u32 i;
 	int ret;
 
+	if (q->ring)
+		return -EOPNOTSUPP;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if (xfer->count > KIPC_XFER_MAX ||
@@ -760,6 +768,8 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 	u32 i;
 	int ret = 0;
 
+	if (q->ring)
+		return -EOPNOTSUPP;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if (xfer->count > KIPC_XFER_MAX ||
@@ -846,6 +856,10 @@ static long kipc_queue_sendrecv(struct file *file,
 	ret = -EINVAL;
 	if (rfile->f_op != &kipc_queue_fops)
 		goto out;
+	/* Checked before sending, which must not happen if the receive can't. */
+	ret = -EOPNOTSUPP;
+	if (to_queue(kipc_file_object(rfile))->ring)
+		goto out;
 
 	sent = kipc_queue_do_send(file, &sr.send);
 	if (sent < 0) {
@@ -870,6 +884,8 @@ static long kipc_queue_notify(struct file *file,
 	struct kipc_notify n;
 	long ret = 0;
 
+	if (q->ring)
+		return -EOPNOTSUPP;
 	if (copy_from_user(&n, uarg, sizeof(n)))
 		return -EFAULT;
 	if (n.how > KIPC_NOTIFY_NONE ||
@@ -900,9 +916,16 @@ static long kipc_queue_notify(struct file *file,
 static long kipc_queue_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
+	case KIPC_IOC_RING_INFO:
+	case KIPC_IOC_RING_WAIT:
+	case KIPC_IOC_RING_WAKE:
+		if (!q->ring)
+			return -ENOTTY;
+		return kipc_ring_ioctl(&q->obj, q->ring, file, cmd, arg);
 	case KIPC_IOC_SEND:
 		return kipc_queue_send(file, argp);
 	case KIPC_IOC_RECV:
@@ -925,6 +948,8 @@ static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
 	struct kipc_qmsg *msg;
 	int ret;
 
+	if (q->ring)
+		return -EOPNOTSUPP;
 	if (len > q->max_msgsize)
 		return -EMSGSIZE;
 	ret = kipc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
@@ -957,6 +982,8 @@ static ssize_t kipc_queue_read(struct file *file, char __user *buf,
 	};
 	int ret;
 
+	if (q->ring)
+		return -EOPNOTSUPP;
 	ret = kipc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
@@ -975,6 +1002,8 @@ static __poll_t kipc_queue_poll(struct file *file, poll_table *wait)
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
 	__poll_t mask = 0;
 
+	if (q->ring)
+		return kipc_ring_poll(&q->obj, q->ring, file, wait);
 	poll_wait(file, &q->poll_wq, wait);
 	spin_lock(&q->obj.lock);
 	if (q->obj.removed)
@@ -1003,11 +1032,25 @@ static int kipc_queue_flush(struct file *file, fl_owner_t id)
 	return 0;
 }
 
+/*
+ * Only rings map.  The mapping holds the file (vma->vm_file), and so the
+ * object and its pages, until it goes.
+ */
+static int kipc_queue_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+
+	if (!q->ring)
+		return -ENODEV;
+	return kipc_ring_mmap(q->ring, vma);
+}
+
 static const struct file_operations kipc_queue_fops = {
 	.owner		= THIS_MODULE,
 	.read		= kipc_queue_read,
 	.write		= kipc_queue_write,
 	.poll		= kipc_queue_poll,
+	.mmap		= kipc_queue_mmap,
 	.unlocked_ioctl	= kipc_queue_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.flush		= kipc_queue_flush,
@@ -1028,6 +1071,10 @@ static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
 	for (i = sizeof(*a) / sizeof(u64); i < ARRAY_SIZE(req->reserved); i++)
 		if (req->reserved[i])
 			return -EINVAL;
+	if (a->reserved || (a->flags & ~KIPC_QUEUE_RING))
+		return -EINVAL;
+	if (a->flags & KIPC_QUEUE_RING)
+		return kipc_ring_check(a, charge);
 	if (msgsize > READ_ONCE(kipc_limits.max_msgsize) ||
 	    msgs > READ_ONCE(kipc_limits.max_queue_msgs) ||
 	    bytes > READ_ONCE(kipc_limits.max_queue_bytes))
@@ -1044,6 +1091,15 @@ static struct kipc_object *kipc_queue_alloc(const struct kipc_open *req)
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return ERR_PTR(-ENOMEM);
+	if (a->flags & KIPC_QUEUE_RING) {
+		q->ring = kipc_ring_alloc(a);
+		if (IS_ERR(q->ring)) {
+			long err = PTR_ERR(q->ring);
+
+			kfree(q);
+			return ERR_PTR(err);
+		}
+	}
 	kipc_object_init(&q->obj, &kipc_queue_ops, KIPC_TYPE_QUEUE);
 	INIT_LIST_HEAD(&q->msgs);
 	q->prios = RB_ROOT_CACHED;
@@ -1110,6 +1166,8 @@ static void kipc_queue_removed(struct kipc_object *obj)
 	kipc_queue_poll_wake(q);
 	if (woken)
 		kipc_event(obj, KIPC_EVENT_WAITERS_WOKEN, woken);
+	if (q->ring)
+		kipc_ring_removed(q->ring);
 }
 
 static void kipc_queue_free(struct kipc_object *obj)
@@ -1124,6 +1182,8 @@ static void kipc_queue_free(struct kipc_object *obj)
 	put_pid(q->lspid);
 	put_pid(q->lrpid);
 	put_pid(q->notify_pid);
+	if (q->ring)
+		kipc_ring_free(q->ring);
 	kfree(q);
 }
 
@@ -1142,6 +1202,10 @@ static void kipc_queue_stat(struct kipc_object *obj, struct kipc_stat *st)
 	struct kipc_queue *q = to_queue(obj);
 	struct kipc_queue_stat *qs = &st->queue;
 
+	if (q->ring) {
+		kipc_ring_stat(q->ring, qs);
+		return;
+	}
 	qs->msgs = q->nmsgs;
 	qs->bytes = q->bytes;
 	qs->max_msgs = q->max_msgs;
@@ -1168,6 +1232,9 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 
 	if (!(set->valid & KIPC_SET_MAX_BYTES))
 		return 0;
+	/* A ring's memory is fixed at creation. */
+	if (q->ring)
+		return -EINVAL;
 	if (new > READ_ONCE(kipc_limits.max_queue_bytes) &&
 	    !capable(CAP_SYS_RESOURCE))
 		return -EPERM;

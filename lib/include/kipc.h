@@ -5,8 +5,9 @@
  * Every object -- message queue, shared region, semaphore set -- is a file
  * descriptor: close(2) it, poll(2) it, pass it over a UNIX socket, fork with
  * it.  Functions return -1 and set errno on failure, as libc does; nothing
- * here allocates memory or keeps per-call state.  The device itself is
- * opened once per process, lazily and close-on-exec.
+ * here allocates memory or keeps per-call state, apart from the mapping a
+ * ring attaches.  The device itself is opened once per process, lazily and
+ * close-on-exec.
  *
  * The structures and flag values come from <linux/kipc.h>, the kernel's own
  * interface definition, which this header includes.
@@ -122,6 +123,145 @@ int kipc_receive_batch(int q, struct kipc_msg *msgs, unsigned int count,
  * unregisters.  One process at a time (EBUSY); a signal uses it up.
  */
 int kipc_notify(int q, unsigned int how, int signo, uint64_t value);
+
+/*
+ * Rings: queues whose messages travel through shared memory, without system
+ * calls (see "Rings" in <linux/kipc.h> for the protocol and its guarantees).
+ *
+ * One producer and one consumer at a time; either may die and be replaced
+ * by a new one (a new process that attaches the same queue), and no message
+ * is lost: a consumer takes a message off the ring only once done with it,
+ * so one killed while working on a message leaves it to its successor (who
+ * may then see it a second time).  Use one ring per direction, and one per
+ * producer.
+ *
+ * A struct kipc_ring is this process's handle on a ring: attach it once,
+ * then use it from one producing thread and one consuming thread at most.
+ * Nothing in it is shared with the peer.
+ *
+ * The queue fd also works with poll(2) and epoll: readable while the ring
+ * holds a message, writable while it has a free slot, POLLERR if a peer
+ * broke the indices.  A ring watched by epoll costs its peer a wake-up call
+ * per message; kipc_ring_wait() costs nothing while the peer keeps up.
+ */
+struct kipc_ring {
+	/* Set by kipc_ring_attach(); read-only afterwards. */
+	struct kipc_ring_hdr *hdr;
+	struct kipc_ring_desc *desc;
+	unsigned char *data;		/* slot 0 */
+	size_t map_size;
+	uint32_t slots;
+	uint32_t slot_size;		/* the largest message */
+	int fd;				/* ours, for the wake-ups */
+	/*
+	 * How many times the blocking calls look at the ring before they
+	 * sleep in the kernel: spinning is what makes a round trip fast when
+	 * the peer runs on another CPU, sleeping what makes an idle ring
+	 * free.  kipc_ring_attach() sets KIPC_RING_SPIN; 0 sleeps at once.
+	 */
+	unsigned int spin;
+	/* Private: the peer's index as last seen, so most calls need no fresh read. */
+	uint32_t peer_head;		/* consumer's */
+	uint32_t peer_tail;		/* producer's */
+	uint64_t reserved[4];
+};
+
+#define KIPC_RING_SPIN	4000
+
+/*
+ * Create (or open) a ring queue of @slots slots of @slot_size bytes each,
+ * both powers of two; the other arguments are kipc_open()'s.  Returns its fd.
+ */
+int kipc_ring_create(const char *name, int flags, mode_t mode, uint32_t slots,
+		     uint32_t slot_size);
+
+/*
+ * Map the ring of the queue @fd (opened O_RDWR) into this process and fill
+ * in @r, which keeps a close-on-exec duplicate of @fd: the caller may close
+ * its own.  ENODEV: @fd is not a ring.
+ */
+int kipc_ring_attach(struct kipc_ring *r, int fd);
+
+/* Unmap the ring and close the duplicate; pointers into it become invalid. */
+int kipc_ring_detach(struct kipc_ring *r);
+
+/*
+ * Non-blocking calls: no system call, except one to wake a peer that sleeps
+ * waiting for what the call provides.  On failure, errno is EAGAIN (the
+ * ring is full, or empty), EPROTO (the shared indices are inconsistent: a
+ * peer broke the protocol), EMSGSIZE or EBADMSG as noted.
+ */
+
+/*
+ * Copy @len bytes (at most slot_size, else EMSGSIZE) into a message tagged
+ * @tag and post it.
+ */
+int kipc_ring_try_send(struct kipc_ring *r, const void *buf, size_t len,
+		       uint32_t tag);
+
+/*
+ * Take the oldest message, copy it into @buf and return its length.  A
+ * message longer than @len stays queued (EMSGSIZE); one whose descriptor
+ * claims more than slot_size bytes is taken and reported with EBADMSG.
+ * @tag, if not NULL, receives the message's.
+ */
+ssize_t kipc_ring_try_recv(struct kipc_ring *r, void *buf, size_t len,
+			   uint32_t *tag);
+
+/*
+ * Zero copy, producer side: kipc_ring_reserve() returns the next free slot
+ * (slot_size bytes, aligned to the smaller of slot_size and the page size)
+ * for the caller to build a message in, and kipc_ring_commit() posts it
+ * with its length and tag.  Nothing is visible to the consumer before the
+ * commit, and reserving again before it returns the same slot.
+ */
+void *kipc_ring_reserve(struct kipc_ring *r);
+int kipc_ring_commit(struct kipc_ring *r, size_t len, uint32_t tag);
+
+/*
+ * Zero copy, consumer side: kipc_ring_peek() returns the oldest message in
+ * place, with its length (and tag, if @tag is not NULL), without taking it;
+ * kipc_ring_release() takes it, after which the producer may reuse the
+ * slot.  The payload is shared memory that the producer can still write: a
+ * consumer that does not trust its producer copies before it checks.  A
+ * descriptor that claims more than slot_size bytes makes peek fail with
+ * EBADMSG; release skips such a message.
+ */
+const void *kipc_ring_peek(struct kipc_ring *r, size_t *len, uint32_t *tag);
+int kipc_ring_release(struct kipc_ring *r);
+
+/*
+ * What the ring offers now, from its indices: KIPC_RING_DATA (a message to
+ * take) and KIPC_RING_ROOM (a free slot), or -1 with errno EPROTO.
+ */
+int kipc_ring_ready(struct kipc_ring *r);
+
+/*
+ * Blocking calls: poll the ring up to r->spin times, then sleep in the
+ * kernel until the ring changes, and retry.  @flags: KIPC_F_NONBLOCK (do
+ * not wait: the try_ calls), KIPC_F_ABSTIME (@timeout is an absolute
+ * CLOCK_MONOTONIC time rather than relative).  @timeout NULL waits for
+ * ever.  Beyond the errors above: ETIMEDOUT, EINTR (a signal with a
+ * handler), EIDRM (the queue was removed), EAGAIN (the fd is O_NONBLOCK).
+ */
+int kipc_ring_send(struct kipc_ring *r, const void *buf, size_t len,
+		   uint32_t tag, int flags, const struct timespec *timeout);
+ssize_t kipc_ring_recv(struct kipc_ring *r, void *buf, size_t len,
+		       uint32_t *tag, int flags, const struct timespec *timeout);
+
+/*
+ * Wait until one of @events (KIPC_RING_DATA, KIPC_RING_ROOM) holds, and
+ * return those that do: the blocking half of the zero-copy calls.
+ */
+int kipc_ring_wait(struct kipc_ring *r, unsigned int events, int flags,
+		   const struct timespec *timeout);
+
+/*
+ * Wake the tasks sleeping for @events.  The calls above do it themselves
+ * when the kernel asks for it; a program that writes the ring by hand calls
+ * this when hdr->wake_data (or wake_room) is set after its index store.
+ */
+int kipc_ring_wake(struct kipc_ring *r, unsigned int events);
 
 #ifdef __cplusplus
 }

@@ -3,11 +3,32 @@
  * Helper for rmmod_test.sh: holds kipc objects the way a user would.
  *   kipc_holder fd            create an anonymous queue, print "ready",
  *                             and keep its fd until stdin reaches EOF
+ *   kipc_holder ringmap       the same with a ring that it maps and then
+ *                             holds through the mapping alone
  *   kipc_holder named NAME    create a named queue and exit (it persists)
  *   kipc_holder unlink NAME   unlink it
  */
 #define _GNU_SOURCE
+#include <sys/mman.h>
+
 #include "kipc_test.h"
+
+/* An anonymous ring, mapped, with every fd on it closed. */
+static int hold_ring_mapping(int dev)
+{
+	struct kipc_queue_attr a = { .flags = KIPC_QUEUE_RING };
+	struct kipc_ring_info info;
+	int q;
+
+	q = kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+		    0600, &a, sizeof(a), NULL);
+	if (q < 0 || ioctl(q, KIPC_IOC_RING_INFO, &info) ||
+	    mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, q,
+		 0) == MAP_FAILED)
+		return -1;
+	close(q);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -16,8 +37,11 @@ int main(int argc, char **argv)
 
 	if (dev < 0 || argc < 2)
 		return 2;
-	if (!strcmp(argv[1], "fd")) {
-		q = kt_anon_queue(dev, 0, 0);
+	if (!strcmp(argv[1], "fd") || !strcmp(argv[1], "ringmap")) {
+		if (!strcmp(argv[1], "fd"))
+			q = kt_anon_queue(dev, 0, 0);
+		else
+			q = hold_ring_mapping(dev);
 		if (q < 0)
 			return 1;
 		close(dev);

@@ -20,26 +20,32 @@ if [ "$(id -u)" != 0 ] || [ -z "$KIPC_MODULE" ] || [ ! -e /proc/modules ]; then
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 4
 fi
-echo "1..5"
+echo "1..6"
 
 exec 3<>/dev/kipc
 check "rmmod refused while /dev/kipc is open" refused
 exec 3>&-
 
-fifo=$(mktemp -u)
-mkfifo "$fifo"
-./kipc_holder fd <"$fifo" >"$fifo.out" &
-holder=$!
-exec 4>"$fifo"
-i=0
-while [ "$(cat "$fifo.out" 2>/dev/null)" != ready ] && [ $i -lt 500 ]; do
-	sleep 0.01
-	i=$((i + 1))
-done
-check "rmmod refused while an object fd is open" refused
-exec 4>&-
-wait $holder
-rm -f "$fifo" "$fifo.out"
+# Run kipc_holder $1 until the description $2 is checked.
+hold() {
+	fifo=$(mktemp -u)
+	mkfifo "$fifo"
+	./kipc_holder "$1" <"$fifo" >"$fifo.out" &
+	holder=$!
+	exec 4>"$fifo"
+	i=0
+	while [ "$(cat "$fifo.out" 2>/dev/null)" != ready ] && [ $i -lt 500 ]; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	check "$2" refused
+	exec 4>&-
+	wait $holder
+	rm -f "$fifo" "$fifo.out"
+}
+
+hold fd "rmmod refused while an object fd is open"
+hold ringmap "rmmod refused while a ring is mapped, its fds closed"
 
 ./kipc_holder named rmmod-test-pin
 check "rmmod refused while a named object exists" refused

@@ -53,10 +53,20 @@ enum kipc_type {
  */
 #define KIPC_O_PERSIST		0x0200
 
+/* kipc_queue_attr.flags */
+#define KIPC_QUEUE_RING		0x0001	/* a shared-memory ring: see "Rings" below */
+
+/*
+ * A ring (KIPC_QUEUE_RING) reads max_msgs as its number of slots and
+ * max_msgsize as the size of one slot, both powers of two (0: 16 slots of
+ * 8192 bytes); max_bytes must be 0.
+ */
 struct kipc_queue_attr {
 	__u32 max_msgs;		/* most messages queued at once; 0: default */
 	__u32 max_msgsize;	/* largest payload in bytes; 0: default */
 	__u64 max_bytes;	/* most payload bytes queued; 0: max_msgs * max_msgsize */
+	__u32 flags;		/* KIPC_QUEUE_* */
+	__u32 reserved;
 };
 
 /*
@@ -249,6 +259,113 @@ struct kipc_semall {
 #define KIPC_SEM_KERNEL		0x80000000u
 #define KIPC_SEM_VALUE_MASK	0x7fffffffu
 
+/*
+ * Rings.
+ *
+ * A queue created with KIPC_QUEUE_RING keeps no messages in the kernel.  Its
+ * fd maps (mmap at offset 0, exactly kipc_ring_info.map_size bytes,
+ * MAP_SHARED, never PROT_EXEC, from an O_RDWR fd; a read-only fd may map
+ * PROT_READ to watch; anything else fails with EINVAL, EPERM or EACCES)
+ * a control header, an array of message descriptors and an array of
+ * fixed-size slots, which the two peers fill and drain with plain loads and
+ * stores.  The kernel is entered only to sleep (KIPC_IOC_RING_WAIT, or
+ * poll/epoll: EPOLLIN while the ring holds a message, EPOLLOUT while a slot
+ * is free) and to wake a sleeper (KIPC_IOC_RING_WAKE).
+ *
+ * Protocol.  head and tail count the messages ever posted and taken, modulo
+ * 2^32; message n lives in descriptor and slot n & (slots - 1).  The ring
+ * holds head - tail messages, never more than slots.
+ *   producer: if head - tail < slots (tail read with acquire): write the
+ *     payload into slot head & mask and its descriptor, then store head + 1
+ *     with release; then, after a full barrier, if wake_data is set, call
+ *     KIPC_IOC_RING_WAKE with KIPC_RING_DATA.
+ *   consumer: if head != tail (head read with acquire): read descriptor and
+ *     slot tail & mask, then store tail + 1 with release; then, after a full
+ *     barrier, if wake_room is set, call KIPC_IOC_RING_WAKE with
+ *     KIPC_RING_ROOM.
+ * A task about to sleep registers in the kernel, which sets wake_data or
+ * wake_room, issues a full barrier and only then reads the indices: either
+ * the sleeper sees the new index, or the peer sees the flag.  So a post or
+ * a take costs no system call unless somebody sleeps.  The kernel clears a
+ * flag once nobody waits on it; an epoll registration counts as waiting for
+ * as long as it exists, so a ring watched by epoll costs its peer a wake-up
+ * call per message.
+ *
+ * Concurrency: one producer and one consumer at a time.  Each index has a
+ * single writer, so it is the whole state of its side: a producer that dies
+ * before storing head leaves no trace, and a consumer that dies before
+ * storing tail leaves its message to the next consumer -- consumers advance
+ * tail only once done with a slot, so a killed consumer loses no message,
+ * and may at most hand the one it was working on to its successor a second
+ * time.  Several producers would need to claim slots before filling them
+ * (a compare-and-swap on head and a per-slot ready mark), and one killed
+ * between claim and publish would block the ring for good; use one ring per
+ * producer instead.  Concurrent producers (or consumers) on one ring corrupt
+ * it.
+ *
+ * Trust.  The shared memory is the peers' alone.  The kernel only reads
+ * head and tail to decide whether a waiter sleeps, never uses them to
+ * address memory, and writes only the wake flags: a peer that scribbles on
+ * the ring can garble the ring's messages and make its waiters wake (or time
+ * out) early or late, nothing else.  Indices that break the invariant
+ * (head - tail > slots) make KIPC_IOC_RING_WAIT fail with EPROTO and poll
+ * report EPOLLERR, until a peer repairs them.  A consumer that cannot trust
+ * its producer must check the descriptor's len against slot_size and copy
+ * the payload before validating it.
+ *
+ * The ordinary message calls (KIPC_IOC_SEND, _RECV, _SENDRECV, _NOTIFY,
+ * read, write) fail on a ring with EOPNOTSUPP: the kernel is not a third
+ * party to the ring's protocol.  KIPC_IOC_STAT reports slots as max_msgs,
+ * the slot size as max_msgsize, a snapshot of the ring's fill as msgs, the
+ * tasks waiting (or polling) for a message and for room as recv_waiters and
+ * send_waiters, and KIPC_QUEUE_RING in flags.  The ring's memory is charged
+ * to its creator like a queue's max_bytes, and lives until the last fd and
+ * the last mapping of it are gone.
+ */
+struct kipc_ring_hdr {
+	/* Written by the producer only. */
+	__u32 head;
+	__u32 pad0[15];
+	/* Written by the consumer only. */
+	__u32 tail;
+	__u32 pad1[15];
+	/* Written by the kernel only: somebody sleeps until ... */
+	__u32 wake_data;	/* ... the ring holds a message */
+	__u32 wake_room;	/* ... the ring has a free slot */
+	__u32 pad2[14];
+};
+
+struct kipc_ring_desc {
+	__u32 len;		/* payload bytes in the slot, at most slot_size */
+	__u32 tag;		/* the application's */
+};
+
+/* KIPC_IOC_RING_INFO: the geometry, from the kernel, not the shared memory. */
+struct kipc_ring_info {
+	__u32 slots;		/* a power of two */
+	__u32 slot_size;	/* a power of two */
+	__u64 map_size;		/* the mapping, from offset 0 */
+	__u64 desc_offset;	/* struct kipc_ring_desc[slots] */
+	__u64 slot_offset;	/* slot i at slot_offset + i * slot_size */
+	__u64 reserved[4];
+};
+
+/* Ring events: KIPC_IOC_RING_WAIT, KIPC_IOC_RING_WAKE. */
+#define KIPC_RING_DATA		0x0001	/* the ring holds a message */
+#define KIPC_RING_ROOM		0x0002	/* the ring has a free slot */
+
+/*
+ * KIPC_IOC_RING_WAIT: sleep until one of @events holds, and return those
+ * that hold.  Fails with EAGAIN (KIPC_F_NONBLOCK or an O_NONBLOCK fd, and
+ * nothing holds), ETIMEDOUT, EINTR, EIDRM (removed) or EPROTO (the indices
+ * are inconsistent).
+ */
+struct kipc_ring_wait {
+	__u32 events;		/* KIPC_RING_DATA and/or KIPC_RING_ROOM */
+	__u32 flags;		/* KIPC_F_NONBLOCK, KIPC_F_TIMED, KIPC_F_ABSTIME */
+	struct kipc_timeout timeout;
+};
+
 /* kipc_stat.flags */
 #define KIPC_STAT_NAMED		0x0001	/* reachable by name */
 #define KIPC_STAT_PERSIST	0x0002	/* outlives its fds */
@@ -269,7 +386,7 @@ struct kipc_queue_stat {
 	__s32 lspid;		/* last sender, in the caller's pid namespace */
 	__s32 lrpid;		/* last receiver */
 	__u32 notify_pid;	/* registered mq_notify process, 0: none */
-	__u32 reserved;
+	__u32 flags;		/* KIPC_QUEUE_* */
 };
 
 /*
@@ -605,5 +722,11 @@ enum kipc_event {
 /* GETALL returns nsems. */
 #define KIPC_IOC_SEM_GETALL	_IOW(KIPC_IOC_MAGIC, 0x33, struct kipc_semall)
 #define KIPC_IOC_SEM_SETALL	_IOW(KIPC_IOC_MAGIC, 0x34, struct kipc_semall)
+
+/* on a ring queue fd */
+#define KIPC_IOC_RING_INFO	_IOR(KIPC_IOC_MAGIC, 0x18, struct kipc_ring_info)
+#define KIPC_IOC_RING_WAIT	_IOW(KIPC_IOC_MAGIC, 0x19, struct kipc_ring_wait)
+/* The argument is KIPC_RING_DATA and/or KIPC_RING_ROOM: wake those sleepers. */
+#define KIPC_IOC_RING_WAKE	_IO(KIPC_IOC_MAGIC, 0x1a)
 
 #endif /* _UAPI_LINUX_KIPC_H */

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kipc rings: a queue whose messages live in memory shared by its two peers,
+ * who exchange them without system calls (see "Rings" in the UAPI header).
+ *
+ * The kernel's part is small on purpose: it owns the pages, maps them, and
+ * puts tasks to sleep until the ring's indices say a message or a slot is
+ * there.  Everything it reads from the shared page may be garbage written by
+ * a hostile peer, so it reads only the two indices, only to decide whether
+ * somebody sleeps, and never uses them to address memory.  The only shared
+ * words it writes are the wake flags, which tell the peers that somebody
+ * sleeps and must be woken with KIPC_IOC_RING_WAKE.
+ *
+ * Flags and sleepers: a task registers on the ring's wait queue and sets
+ * the flag under the wait queue's lock, and a wake-up clears the flag under
+ * the same lock when it leaves the queue empty, so a flag is never clear
+ * while somebody is registered.  The full barrier between setting the flag
+ * and reading the indices pairs with the one a peer issues between storing
+ * an index and reading the flag: one of the two sees the other's store.
+ *
+ * Lifetime: the ring belongs to its queue object, which every open file and
+ * every mapping (through vma->vm_file) keep alive; the pages go with the
+ * object.
+ */
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "kipc.h"
+
+#define KIPC_RING_DEFAULT_SLOTS		16
+#define KIPC_RING_DEFAULT_SLOT_SIZE	8192
+#define KIPC_RING_SLOT_MIN		8
+/* A state of the indices that no pair of honest peers can produce. */
+#define KIPC_RING_BROKEN		0x80000000u
+
+struct kipc_ring {
+	struct page **pages;
+	unsigned long npages;
+	/* In the first page: the only shared memory the kernel looks at. */
+	struct kipc_ring_hdr *hdr;
+	u32 slots;
+	u32 slot_size;
+	u64 desc_offset;
+	u64 slot_offset;
+	u64 map_size;
+	wait_queue_head_t data_wq;	/* waiting for a message */
+	wait_queue_head_t room_wq;	/* waiting for a free slot */
+};
+
+struct kipc_ring_geometry {
+	u32 slots;
+	u32 slot_size;
+	u64 desc_offset;
+	u64 slot_offset;
+	u64 map_size;
+};
+
+/* Validate a ring's attributes and lay it out. */
+static int kipc_ring_geometry(const struct kipc_queue_attr *a,
+			      struct kipc_ring_geometry *g)
+{
+	u32 slots = a->max_msgs ?: KIPC_RING_DEFAULT_SLOTS;
+	u32 size = a->max_msgsize ?: KIPC_RING_DEFAULT_SLOT_SIZE;
+	u64 bytes;
+
+	if (a->max_bytes || !is_power_of_2(slots) || !is_power_of_2(size) ||
+	    size < KIPC_RING_SLOT_MIN)
+		return -EINVAL;
+	if (slots > READ_ONCE(kipc_limits.max_queue_msgs) ||
+	    size > READ_ONCE(kipc_limits.max_msgsize))
+		return -EINVAL;
+	/* Both are below 2^32: the product cannot overflow. */
+	bytes = (u64)slots * size;
+	if (bytes > READ_ONCE(kipc_limits.max_queue_bytes))
+		return -EINVAL;
+
+	g->slots = slots;
+	g->slot_size = size;
+	g->desc_offset = ALIGN(sizeof(struct kipc_ring_hdr), SMP_CACHE_BYTES);
+	g->slot_offset = PAGE_ALIGN(g->desc_offset +
+				    (u64)slots * sizeof(struct kipc_ring_desc));
+	g->map_size = g->slot_offset + PAGE_ALIGN(bytes);
+	/* Only an administrator's limits could get here on 32-bit. */
+	if (g->map_size > (u64)LONG_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+int kipc_ring_check(const struct kipc_queue_attr *a, unsigned long *charge)
+{
+	struct kipc_ring_geometry g;
+	int ret;
+
+	ret = kipc_ring_geometry(a, &g);
+	if (!ret)
+		*charge = g.map_size;
+	return ret;
+}
+
+struct kipc_ring *kipc_ring_alloc(const struct kipc_queue_attr *a)
+{
+	struct kipc_ring_geometry g;
+	struct kipc_ring *r;
+	unsigned long i;
+	int ret;
+
+	ret = kipc_ring_geometry(a, &g);
+	if (ret)
+		return ERR_PTR(ret);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	r->slots = g.slots;
+	r->slot_size = g.slot_size;
+	r->desc_offset = g.desc_offset;
+	r->slot_offset = g.slot_offset;
+	r->map_size = g.map_size;
+	init_waitqueue_head(&r->data_wq);
+	init_waitqueue_head(&r->room_wq);
+
+	/*
+	 * Pages of our own rather than vmalloc_user(): they are charged to
+	 * the creator's memory cgroup, and the kernel needs a mapping of the
+	 * header page only.  Zeroed: they go to user space.
+	 */
+	r->npages = g.map_size >> PAGE_SHIFT;
+	r->pages = kvcalloc(r->npages, sizeof(*r->pages), GFP_KERNEL_ACCOUNT);
+	if (!r->pages)
+		goto err;
+	for (i = 0; i < r->npages; i++) {
+		r->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					 __GFP_NOWARN);
+		if (!r->pages[i])
+			goto err;
+		cond_resched();
+	}
+	r->hdr = page_address(r->pages[0]);
+	return r;
+
+err:
+	kipc_ring_free(r);
+	return ERR_PTR(-ENOMEM);
+}
+
+void kipc_ring_free(struct kipc_ring *r)
+{
+	unsigned long i;
+
+	if (r->pages) {
+		/* Mappings hold their own references to the pages. */
+		for (i = 0; i < r->npages && r->pages[i]; i++)
+			__free_page(r->pages[i]);
+		kvfree(r->pages);
+	}
+	kfree(r);
+}
+
+/*
+ * Whether the ring holds a message (KIPC_RING_DATA) and has a free slot
+ * (KIPC_RING_ROOM), from one consistent reading of the indices: head is
+ * read again after tail, and if it did not move, the pair existed at the
+ * moment tail was read.  Honest peers keep head - tail within [0, slots] at
+ * every instant, so a consistent pair outside it is KIPC_RING_BROKEN.
+ */
+static u32 kipc_ring_state(const struct kipc_ring *r, u32 *fill)
+{
+	const struct kipc_ring_hdr *hdr = r->hdr;
+	u32 head, tail, n;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		head = READ_ONCE(hdr->head);
+		smp_rmb();	/* head, then tail, then head again */
+		tail = READ_ONCE(hdr->tail);
+		smp_rmb();	/* as above */
+		if (READ_ONCE(hdr->head) != head)
+			continue;
+		n = head - tail;
+		if (n > r->slots)
+			return KIPC_RING_BROKEN;
+		if (fill)
+			*fill = n;
+		return (n ? KIPC_RING_DATA : 0) | (n < r->slots ? KIPC_RING_ROOM : 0);
+	}
+	/*
+	 * The producer posts faster than we can look, so there is a message.
+	 * Room is not promised: the only task that waits for room while head
+	 * moves is a producer on a ring somebody else writes to.
+	 */
+	if (fill)
+		*fill = 1;
+	return KIPC_RING_DATA;
+}
+
+/* Register @wait on @wq, and tell the peers through @flag to wake it. */
+static void kipc_ring_wait_add(wait_queue_head_t *wq,
+			       struct wait_queue_entry *wait, u32 *flag)
+{
+	spin_lock_irq(&wq->lock);
+	if (list_empty(&wait->entry))
+		__add_wait_queue(wq, wait);
+	WRITE_ONCE(*flag, 1);
+	spin_unlock_irq(&wq->lock);
+}
+
+static void kipc_ring_wait_del(wait_queue_head_t *wq,
+			       struct wait_queue_entry *wait, u32 *flag)
+{
+	/* A wake-up unlinks the entry, and clears the flag if it was the last. */
+	if (list_empty_careful(&wait->entry))
+		return;
+	spin_lock_irq(&wq->lock);
+	list_del_init(&wait->entry);
+	if (list_empty(&wq->head))
+		WRITE_ONCE(*flag, 0);
+	spin_unlock_irq(&wq->lock);
+}
+
+static void kipc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
+{
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&wq->lock, irqflags);
+	__wake_up_locked_key(wq, TASK_NORMAL, poll_to_key(key));
+	/* Pollers and epoll stay registered: they keep the flag set. */
+	if (list_empty(&wq->head))
+		WRITE_ONCE(*flag, 0);
+	spin_unlock_irqrestore(&wq->lock, irqflags);
+}
+
+static long kipc_ring_wake(struct kipc_ring *r, unsigned long events)
+{
+	if (events & ~(unsigned long)(KIPC_RING_DATA | KIPC_RING_ROOM))
+		return -EINVAL;
+	if (events & KIPC_RING_DATA)
+		kipc_ring_wake_wq(&r->data_wq, &r->hdr->wake_data,
+				  EPOLLIN | EPOLLRDNORM);
+	if (events & KIPC_RING_ROOM)
+		kipc_ring_wake_wq(&r->room_wq, &r->hdr->wake_room,
+				  EPOLLOUT | EPOLLWRNORM);
+	return 0;
+}
+
+static long kipc_ring_wait(struct kipc_object *obj, struct kipc_ring *r,
+			   struct file *file, struct kipc_ring_wait __user *uarg)
+{
+	DEFINE_WAIT(data_wait);
+	DEFINE_WAIT(room_wait);
+	struct kipc_ring_wait w;
+	struct kipc_deadline dl;
+	long ret, err = 0;
+	u32 state;
+
+	if (copy_from_user(&w, uarg, sizeof(w)))
+		return -EFAULT;
+	if (!w.events || (w.events & ~(KIPC_RING_DATA | KIPC_RING_ROOM)) ||
+	    (w.flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
+		return -EINVAL;
+	ret = kipc_deadline_init(&dl, w.flags, &w.timeout,
+				 file->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (w.events & KIPC_RING_DATA)
+			kipc_ring_wait_add(&r->data_wq, &data_wait,
+					   &r->hdr->wake_data);
+		if (w.events & KIPC_RING_ROOM)
+			kipc_ring_wait_add(&r->room_wq, &room_wait,
+					   &r->hdr->wake_room);
+		/* Pairs with the peer's barrier between its index and flag. */
+		smp_mb();
+
+		if (kipc_removed(obj)) {
+			ret = -EIDRM;
+			break;
+		}
+		state = kipc_ring_state(r, NULL);
+		if (state & KIPC_RING_BROKEN) {
+			ret = -EPROTO;
+			break;
+		}
+		if (state & w.events) {
+			ret = state & w.events;
+			break;
+		}
+		if (err) {
+			ret = err;
+			break;
+		}
+		if (dl.nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		err = kipc_deadline_sleep(&dl);
+	}
+	__set_current_state(TASK_RUNNING);
+	kipc_ring_wait_del(&r->data_wq, &data_wait, &r->hdr->wake_data);
+	kipc_ring_wait_del(&r->room_wq, &room_wait, &r->hdr->wake_room);
+	return ret;
+}
+
+static long kipc_ring_info(struct kipc_ring *r,
+			   struct kipc_ring_info __user *uarg)
+{
+	struct kipc_ring_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.slots = r->slots;
+	info.slot_size = r->slot_size;
+	info.map_size = r->map_size;
+	info.desc_offset = r->desc_offset;
+	info.slot_offset = r->slot_offset;
+	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+long kipc_ring_ioctl(struct kipc_object *obj, struct kipc_ring *r,
+		     struct file *file, unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case KIPC_IOC_RING_INFO:
+		return kipc_ring_info(r, (void __user *)arg);
+	case KIPC_IOC_RING_WAIT:
+		return kipc_ring_wait(obj, r, file, (void __user *)arg);
+	case KIPC_IOC_RING_WAKE:
+		return kipc_ring_wake(r, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+__poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
+			struct file *file, poll_table *wait)
+{
+	__poll_t want = poll_requested_events(wait);
+	__poll_t mask = 0;
+	u32 state;
+
+	/*
+	 * Register only for what the caller asks, so that an epoll watching
+	 * for messages does not make the consumer call in after every take.
+	 */
+	if (!poll_does_not_wait(wait)) {
+		if (want & (EPOLLIN | EPOLLRDNORM)) {
+			poll_wait(file, &r->data_wq, wait);
+			WRITE_ONCE(r->hdr->wake_data, 1);
+		}
+		if (want & (EPOLLOUT | EPOLLWRNORM)) {
+			poll_wait(file, &r->room_wq, wait);
+			WRITE_ONCE(r->hdr->wake_room, 1);
+		}
+		/* Asking for neither, it still hears of removal. */
+		if (!(want & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
+			poll_wait(file, &r->data_wq, wait);
+		/* Flags before indices, as in kipc_ring_wait(). */
+		smp_mb();
+	}
+	if (kipc_removed(obj))
+		return EPOLLERR | EPOLLHUP;
+	state = kipc_ring_state(r, NULL);
+	if (state & KIPC_RING_BROKEN)
+		return EPOLLERR;
+	if (state & KIPC_RING_DATA)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (state & KIPC_RING_ROOM)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+/*
+ * The pages are mapped when the mapping is made; this serves them again to
+ * a task that dropped them (madvise(MADV_DONTNEED)).  vm_private_data stays
+ * valid as long as the vma, which holds the file and so the ring.
+ */
+static vm_fault_t kipc_ring_fault(struct vm_fault *vmf)
+{
+	struct kipc_ring *r = vmf->vma->vm_private_data;
+
+	if (vmf->pgoff >= r->npages)
+		return VM_FAULT_SIGBUS;
+	vmf->page = r->pages[vmf->pgoff];
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct kipc_ring_vm_ops = {
+	.fault		= kipc_ring_fault,
+};
+
+int kipc_ring_mmap(struct kipc_ring *r, struct vm_area_struct *vma)
+{
+	/* All of it or nothing: the peers compute addresses from the info. */
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != r->map_size)
+		return -EINVAL;
+	/*
+	 * A private copy would silently stop seeing the peer.  (MAP_SHARED
+	 * of a read-only fd has VM_MAYSHARE without VM_SHARED.)
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	kipc_vm_flags_clear(vma, VM_MAYEXEC);
+	kipc_vm_flags_set(vma, VM_DONTEXPAND);
+	vma->vm_ops = &kipc_ring_vm_ops;
+	vma->vm_private_data = r;
+	return vm_map_pages_zero(vma, r->pages, r->npages);
+}
+
+/* IPC_RMID: sleepers and pollers find the object removed. */
+void kipc_ring_removed(struct kipc_ring *r)
+{
+	wake_up_all(&r->data_wq);
+	wake_up_all(&r->room_wq);
+}
+
+static unsigned int kipc_ring_count_waiters(wait_queue_head_t *wq)
+{
+	struct wait_queue_entry *wait;
+	unsigned long irqflags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&wq->lock, irqflags);
+	list_for_each_entry(wait, &wq->head, entry)
+		n++;
+	spin_unlock_irqrestore(&wq->lock, irqflags);
+	return n;
+}
+
+/* Under obj->lock. */
+void kipc_ring_stat(struct kipc_ring *r, struct kipc_queue_stat *qs)
+{
+	u32 fill = 0;
+
+	/* A snapshot for the curious; 0 if the peers broke the indices. */
+	kipc_ring_state(r, &fill);
+	qs->msgs = fill;
+	qs->flags = KIPC_QUEUE_RING;
+	qs->max_msgs = r->slots;
+	qs->max_msgsize = r->slot_size;
+	qs->max_bytes = (u64)r->slots * r->slot_size;
+	qs->recv_waiters = kipc_ring_count_waiters(&r->data_wq);
+	qs->send_waiters = kipc_ring_count_waiters(&r->room_wq);
+}
