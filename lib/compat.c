@@ -690,6 +690,11 @@ KIPC_EXPORT int msgctl(int msqid, int cmd, struct msqid_ds *buf)
 	default:
 		return -1;
 	}
+	if (!buf && (cmd == IPC_STAT || cmd == IPC_SET || cmd == IPC_INFO ||
+		     cmd == MSG_INFO)) {
+		errno = EFAULT;
+		return -1;
+	}
 	if (cmd == IPC_INFO || cmd == MSG_INFO)
 		return msg_info(cmd, (struct msginfo *)buf);
 	if (cmd == MSG_STAT || cmd == MSG_STAT_ANY) {

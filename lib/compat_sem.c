@@ -611,6 +611,11 @@ KIPC_EXPORT int semctl(int semid, int semnum, int cmd, ...)
 	default:
 		return -1;
 	}
+	if (!arg.buf && (cmd == IPC_STAT || cmd == IPC_SET || cmd == IPC_INFO ||
+			 cmd == SEM_INFO || cmd == GETALL || cmd == SETALL)) {
+		errno = EFAULT;
+		return -1;
+	}
 	if (cmd == IPC_INFO || cmd == SEM_INFO)
 		return sem_info(cmd, arg.__buf);
 	if (cmd == SEM_STAT || cmd == SEM_STAT_ANY) {

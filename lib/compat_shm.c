@@ -278,8 +278,8 @@ KIPC_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 	long page = sysconf(_SC_PAGESIZE);
 	uintptr_t addr = (uintptr_t)shmaddr;
 	int prot = PROT_READ, flags = MAP_SHARED, fd;
+	struct attach *a, *old, **pp;
 	struct kipc_stat st;
-	struct attach *a;
 	void *p;
 
 	switch (which()) {
@@ -334,6 +334,15 @@ KIPC_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 	}
 	a->addr = p;
 	pthread_mutex_lock(&attach_lock);
+	/* SHM_REMAP over an attach of ours replaced it. */
+	for (pp = &attaches; (old = *pp);) {
+		if (old->addr == p) {
+			*pp = old->next;
+			free(old);
+		} else {
+			pp = &old->next;
+		}
+	}
 	a->next = attaches;
 	attaches = a;
 	pthread_mutex_unlock(&attach_lock);
@@ -409,6 +418,11 @@ KIPC_EXPORT int shmctl(int shmid, int cmd, struct shmid_ds *buf)
 	case BACKEND_KIPC:
 		break;
 	default:
+		return -1;
+	}
+	if (!buf && (cmd == IPC_STAT || cmd == IPC_SET || cmd == IPC_INFO ||
+		     cmd == SHM_INFO)) {
+		errno = EFAULT;
 		return -1;
 	}
 	if (cmd == IPC_INFO || cmd == SHM_INFO)

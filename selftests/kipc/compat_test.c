@@ -304,6 +304,8 @@ TEST_F(msg, stat_and_set)
 	EXPECT_EQ(geteuid(), ds.msg_perm.uid);
 	EXPECT_EQ(IPC_PRIVATE, ds.msg_perm.__key);
 	EXPECT_LT(0, ds.msg_stime);
+	EXPECT_EQ(-1, msgctl(self->id, IPC_STAT, NULL));
+	EXPECT_EQ(EFAULT, errno);
 	ds.msg_perm.mode = 0640;
 	ds.msg_qbytes = 4;
 	ASSERT_EQ(0, msgctl(self->id, IPC_SET, &ds));
@@ -643,6 +645,8 @@ TEST_F(ssem, stat_set_and_rmid)
 	EXPECT_EQ(0640, ds.sem_perm.mode & 0777);
 	EXPECT_LE(0, semctl(0, 0, IPC_INFO, (union semun){ .__buf = &si }));
 	EXPECT_EQ(32767, si.semvmx);
+	EXPECT_EQ(-1, semctl(self->id, 0, IPC_STAT, (union semun){ .buf = NULL }));
+	EXPECT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, semctl(self->id, 0, IPC_RMID));
 	EXPECT_EQ(-1, sem1(self->id, 0, 1, 0));
 	EXPECT_EQ(EINVAL, errno);
@@ -832,6 +836,8 @@ TEST_F(sshm, stat_and_set)
 	EXPECT_EQ(0640, ds.shm_perm.mode & 0777);
 	EXPECT_LE(0, shmctl(0, IPC_INFO, (struct shmid_ds *)&si));
 	EXPECT_EQ(1, si.shmmin);
+	EXPECT_EQ(-1, shmctl(self->id, IPC_SET, NULL));
+	EXPECT_EQ(EFAULT, errno);
 }
 
 TEST_F(sshm, rmid_while_attached_defers_destroy)
