@@ -15,6 +15,9 @@
  * of the region's size, mode and owner (st_ino is the kipc id).  The one
  * difference left: a region cannot be resized while it is mapped (EBUSY),
  * where tmpfs allows it; resizing to the current size is always accepted.
+ * fchmod() and fchown() on a region fd are KIPC_IOC_SET (see below);
+ * fallocate(), fsync() and lseek() are not emulated and fail as the
+ * anon-inode fd makes them fail.
  * fstat64 and ftruncate64 are the same functions on 64-bit targets;
  * syscall(2) and fstatat(2) are not interposed.
  *
@@ -150,6 +153,54 @@ KIPC_EXPORT int fstat64(int fd, struct stat64 *buf)
 		REGION_FSTAT(buf, st);
 	errno = saved;
 	return 0;
+}
+
+/*
+ * fchmod and fchown: region fds only.  These must not reach the kernel
+ * first: on an anon-inode fd they would change the one inode that every
+ * anon-inode fd of the system shares (root may), or fail (others may not).
+ */
+static int is_region(int fd, struct kipc_stat *st)
+{
+	static __typeof__(&fstat) stock;
+	struct stat sb;
+	int saved = errno, ret;
+
+	if (!stock)
+		stock = STOCK(fstat);
+	ret = !stock(fd, &sb) && !(sb.st_mode & S_IFMT) && region_stat(fd, st);
+	errno = saved;
+	return ret;
+}
+
+KIPC_EXPORT int fchmod(int fd, mode_t mode)
+{
+	struct kipc_set set = { .valid = KIPC_SET_MODE, .mode = mode & 0777 };
+	struct kipc_stat st;
+
+	if (!is_region(fd, &st))
+		return STOCK(fchmod)(fd, mode);
+	return kipc_set(fd, &set);
+}
+
+KIPC_EXPORT int fchown(int fd, uid_t owner, gid_t group)
+{
+	struct kipc_set set = { 0 };
+	struct kipc_stat st;
+
+	if (!is_region(fd, &st))
+		return STOCK(fchown)(fd, owner, group);
+	if (owner == (uid_t)-1 && group == (gid_t)-1)
+		return 0;
+	if (owner != (uid_t)-1) {
+		set.valid |= KIPC_SET_UID;
+		set.uid = owner;
+	}
+	if (group != (gid_t)-1) {
+		set.valid |= KIPC_SET_GID;
+		set.gid = group;
+	}
+	return kipc_set(fd, &set);
 }
 
 /* POSIX shared memory */

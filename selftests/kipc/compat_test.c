@@ -737,6 +737,10 @@ TEST_F(pshm, open_truncate_map_stat)
 	EXPECT_EQ(ENOENT, errno);
 	/* Unlinked, it lives on while mapped or open. */
 	EXPECT_STREQ("hello", a + 4096);
+	EXPECT_EQ(0, fchmod(fd, 0400));
+	EXPECT_EQ(0, fchown(fd, -1, -1));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(0400, st.st_mode & 0777);
 	munmap(a, 8192);
 	close(fd);
 	if (before >= 0)

@@ -31,12 +31,12 @@ for stressor in mq msg sem sem-sysv shm shm-sysv; do
 	shm*) timeout=5 kind=-m ;;
 	esac
 	LD_PRELOAD=$preload stress-ng --$stressor 1 --$stressor-ops 200000 \
-		--timeout $timeout --metrics-brief >"$stressor.log" 2>&1 &
+		--timeout "$timeout" --metrics-brief >"$stressor.log" 2>&1 &
 	pid=$!
 	seen=
 	i=0
 	while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
-		if "$OLDPWD/$kipcs" $kind --json 2>/dev/null | grep -q '"type"'; then
+		if "$OLDPWD/$kipcs" "$kind" --json 2>/dev/null | grep -q '"type"'; then
 			seen=1
 			break
 		fi
