@@ -36,13 +36,11 @@
 
 #include "kipc.h"
 
-#define KIPC_EXPORT __attribute__((visibility("default")))
+#include "compat.h"
 
 /* SysV defaults, as in include/uapi/linux/msg.h. */
 #define SYSV_MSGMAX	8192
 #define SYSV_MSGMNB	16384
-
-enum backend { BACKEND_UNKNOWN, BACKEND_KIPC, BACKEND_STOCK, BACKEND_NONE };
 
 static enum backend backend;
 static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
@@ -65,7 +63,7 @@ static void choose_backend(void)
 }
 
 /* True to go on with kipc; otherwise errno is ENOSYS or the stock path is due. */
-static enum backend which(void)
+enum backend which(void)
 {
 	int saved = errno;
 
@@ -73,8 +71,6 @@ static enum backend which(void)
 	errno = backend == BACKEND_NONE ? ENOSYS : saved;
 	return backend;
 }
-
-#define STOCK(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
 /* A call on an fd that is not a kipc queue: mq_* report EBADF. */
 static int fix_ebadf(int ret)
@@ -84,7 +80,7 @@ static int fix_ebadf(int ret)
 	return ret;
 }
 
-static mode_t current_umask(void)
+mode_t current_umask(void)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	char line[128];
@@ -105,7 +101,7 @@ static mode_t current_umask(void)
 	return mask;
 }
 
-static int open_flags(int oflag)
+int open_flags(int oflag)
 {
 	int flags = KIPC_O_CLOEXEC;
 
@@ -430,6 +426,7 @@ KIPC_EXPORT int mq_notify(mqd_t mqd, const struct sigevent *sev)
 
 struct id_entry {
 	uint32_t id;
+	enum kipc_type type;
 	int fd;
 	struct id_entry *next;
 };
@@ -458,7 +455,7 @@ static int open_any_access(enum kipc_type type, const char *name, uint32_t id,
 	return fd;
 }
 
-static void id_forget(uint32_t id)
+void id_forget(uint32_t id)
 {
 	struct id_entry **p, *e;
 
@@ -474,13 +471,14 @@ static void id_forget(uint32_t id)
 	pthread_mutex_unlock(&id_lock);
 }
 
-static void id_remember(uint32_t id, int fd)
+void id_remember(enum kipc_type type, uint32_t id, int fd)
 {
 	struct id_entry *e = malloc(sizeof(*e));
 
 	if (!e)
 		return;	/* the fd still works; it just isn't cached */
 	e->id = id;
+	e->type = type;
 	e->fd = fd;
 	pthread_mutex_lock(&id_lock);
 	e->next = id_table[id % ID_TABLE_SIZE];
@@ -489,7 +487,7 @@ static void id_remember(uint32_t id, int fd)
 }
 
 /* The fd for SysV id @id, opening it on first use.  EINVAL if no such id. */
-static int id_fd(enum kipc_type type, int id)
+int id_fd(enum kipc_type type, int id)
 {
 	struct id_entry *e;
 	int fd = -1;
@@ -501,23 +499,28 @@ static int id_fd(enum kipc_type type, int id)
 	pthread_mutex_lock(&id_lock);
 	for (e = id_table[id % ID_TABLE_SIZE]; e; e = e->next)
 		if (e->id == (uint32_t)id) {
-			fd = e->fd;
+			fd = e->type == type ? e->fd : -2;
 			break;
 		}
 	pthread_mutex_unlock(&id_lock);
 	if (fd >= 0)
 		return fd;
+	if (fd == -2) {
+		/* Ids are unique across types: an id of another type. */
+		errno = EINVAL;
+		return -1;
+	}
 	fd = open_any_access(type, NULL, id, KIPC_O_CLOEXEC, 0, NULL, NULL);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			errno = EINVAL;
 		return -1;
 	}
-	id_remember(id, fd);
+	id_remember(type, id, fd);
 	return fd;
 }
 
-static int sysv_get(enum kipc_type type, const char *fmt, key_t key, int flg,
+int sysv_get(enum kipc_type type, const char *fmt, key_t key, int flg,
 		    const void *attr)
 {
 	char name[32];
@@ -538,7 +541,7 @@ static int sysv_get(enum kipc_type type, const char *fmt, key_t key, int flg,
 	if (fd < 0)
 		return -1;
 	id_forget(id);
-	id_remember(id, fd);
+	id_remember(type, id, fd);
 	return id;
 }
 
@@ -561,7 +564,7 @@ KIPC_EXPORT int msgget(key_t key, int msgflg)
 }
 
 /* A stale id whose object was removed: EIDRM as the kernel reports it. */
-static int sysv_result(int id, int ret)
+int sysv_result(int id, int ret)
 {
 	if (ret < 0 && errno == EIDRM)
 		id_forget(id);
@@ -638,7 +641,7 @@ static key_t key_of(const struct kipc_stat *st, const char *fmt)
 	return IPC_PRIVATE;
 }
 
-static void fill_perm(struct ipc_perm *perm, const struct kipc_stat *st,
+void fill_perm(struct ipc_perm *perm, const struct kipc_stat *st,
 		      const char *fmt)
 {
 	memset(perm, 0, sizeof(*perm));
@@ -685,6 +688,11 @@ KIPC_EXPORT int msgctl(int msqid, int cmd, struct msqid_ds *buf)
 	case BACKEND_KIPC:
 		break;
 	default:
+		return -1;
+	}
+	if (!buf && (cmd == IPC_STAT || cmd == IPC_SET || cmd == IPC_INFO ||
+		     cmd == MSG_INFO)) {
+		errno = EFAULT;
 		return -1;
 	}
 	if (cmd == IPC_INFO || cmd == MSG_INFO)

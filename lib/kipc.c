@@ -255,3 +255,109 @@ KIPC_EXPORT int kipc_notify(int q, unsigned int how, int signo, uint64_t value)
 
 	return ioctl(q, KIPC_IOC_NOTIFY, &n);
 }
+
+KIPC_EXPORT int kipc_region_open(const char *name, int flags, mode_t mode,
+				 const struct kipc_region_attr *attr)
+{
+	return kipc_open(KIPC_TYPE_REGION, name, flags, mode, attr, NULL);
+}
+
+KIPC_EXPORT int kipc_region_resize(int fd, uint64_t size)
+{
+	return ioctl(fd, KIPC_IOC_REGION_RESIZE, &size);
+}
+
+KIPC_EXPORT int kipc_region_add_seals(int fd, uint32_t seals)
+{
+	return ioctl(fd, KIPC_IOC_REGION_ADD_SEALS, &seals);
+}
+
+KIPC_EXPORT int kipc_region_get_seals(int fd)
+{
+	uint32_t seals;
+
+	if (ioctl(fd, KIPC_IOC_REGION_GET_SEALS, &seals) < 0)
+		return -1;
+	return seals;
+}
+
+KIPC_EXPORT int kipc_sem_open(const char *name, int flags, mode_t mode,
+			      const struct kipc_sem_attr *attr)
+{
+	return kipc_open(KIPC_TYPE_SEM, name, flags, mode, attr, NULL);
+}
+
+KIPC_EXPORT int kipc_semop(int fd, const struct kipc_sembuf *ops,
+			   unsigned int nops, int flags, clockid_t clock,
+			   const struct timespec *timeout)
+{
+	struct kipc_semop req;
+
+	memset(&req, 0, sizeof(req));
+	req.ops = (uintptr_t)ops;
+	req.nops = nops;
+	req.flags = flags;
+	if (timeout) {
+		req.flags |= KIPC_F_TIMED;
+		req.timeout.tv_sec = timeout->tv_sec;
+		req.timeout.tv_nsec = timeout->tv_nsec;
+		req.timeout.clockid = clock;
+	}
+	return ioctl(fd, KIPC_IOC_SEM_OP, &req);
+}
+
+KIPC_EXPORT int kipc_sem_wait(int fd, int flags, clockid_t clock,
+			      const struct timespec *timeout)
+{
+	struct kipc_sembuf op = { .num = 0, .delta = -1 };
+
+	return kipc_semop(fd, &op, 1, flags, clock, timeout);
+}
+
+KIPC_EXPORT int kipc_sem_post(int fd)
+{
+	struct kipc_sembuf op = { .num = 0, .delta = 1 };
+
+	return kipc_semop(fd, &op, 1, 0, CLOCK_MONOTONIC, NULL);
+}
+
+KIPC_EXPORT int kipc_sem_getval(int fd, struct kipc_semval *val)
+{
+	uint32_t num = val->num;
+
+	memset(val, 0, sizeof(*val));
+	val->num = num;
+	return ioctl(fd, KIPC_IOC_SEM_GETVAL, val);
+}
+
+KIPC_EXPORT int kipc_sem_setval(int fd, unsigned int num, int value)
+{
+	struct kipc_semval v;
+
+	memset(&v, 0, sizeof(v));
+	v.num = num;
+	v.value = value;
+	return ioctl(fd, KIPC_IOC_SEM_SETVAL, &v);
+}
+
+static int semall(int fd, unsigned long cmd, int32_t *values,
+		  unsigned int count)
+{
+	struct kipc_semall a;
+
+	memset(&a, 0, sizeof(a));
+	a.values = (uintptr_t)values;
+	a.count = count;
+	return ioctl(fd, cmd, &a);
+}
+
+KIPC_EXPORT int kipc_sem_getall(int fd, int32_t *values, unsigned int count)
+{
+	return semall(fd, KIPC_IOC_SEM_GETALL, values, count);
+}
+
+KIPC_EXPORT int kipc_sem_setall(int fd, const int32_t *values,
+				unsigned int count)
+{
+	return semall(fd, KIPC_IOC_SEM_SETALL, (int32_t *)values, count);
+}

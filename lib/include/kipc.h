@@ -263,6 +263,64 @@ int kipc_ring_wait(struct kipc_ring *r, unsigned int events, int flags,
  */
 int kipc_ring_wake(struct kipc_ring *r, unsigned int events);
 
+/* Shared regions */
+
+/*
+ * kipc_open(KIPC_TYPE_REGION, ...): a region of @attr->size bytes (NULL or
+ * 0: empty until resized), mapped with mmap(MAP_SHARED) on the fd.
+ */
+int kipc_region_open(const char *name, int flags, mode_t mode,
+		     const struct kipc_region_attr *attr);
+
+/*
+ * Set the size in bytes.  Needs a writable fd and no live mapping of the
+ * region (EBUSY); seals may refuse growing or shrinking (EPERM).
+ */
+int kipc_region_resize(int fd, uint64_t size);
+
+/* Add KIPC_SEAL_* seals (memfd's F_ADD_SEALS); return the seals held. */
+int kipc_region_add_seals(int fd, uint32_t seals);
+int kipc_region_get_seals(int fd);
+
+/* Semaphores */
+
+/*
+ * kipc_open(KIPC_TYPE_SEM, ...): @attr->nsems counters starting at
+ * @attr->value; with KIPC_SEM_POSIX in @attr->flags one counter with the
+ * POSIX limit (KIPC_SEM_VALUE_MAX, EOVERFLOW past it).
+ */
+int kipc_sem_open(const char *name, int flags, mode_t mode,
+		  const struct kipc_sem_attr *attr);
+
+/*
+ * Apply all of @nops operations at once or none, as semop(2); returns 0.
+ * @flags: KIPC_F_NONBLOCK, and KIPC_F_ABSTIME with @timeout.  A @timeout
+ * gives up with ETIMEDOUT: relative on CLOCK_MONOTONIC, or with
+ * KIPC_F_ABSTIME absolute on @clock.  A signal ends a wait with EINTR when
+ * a handler runs; EIDRM once the set is removed.
+ */
+int kipc_semop(int fd, const struct kipc_sembuf *ops, unsigned int nops,
+	       int flags, clockid_t clock, const struct timespec *timeout);
+
+/* Counter 0 by -1 (sem_wait(3), with kipc_semop()'s flags) or +1. */
+int kipc_sem_wait(int fd, int flags, clockid_t clock,
+		  const struct timespec *timeout);
+int kipc_sem_post(int fd);
+
+/*
+ * Counter @val->num: its value, waiter counts and last pid in one call.
+ * kipc_sem_setval() also clears every process's undo for the counter.
+ */
+int kipc_sem_getval(int fd, struct kipc_semval *val);
+int kipc_sem_setval(int fd, unsigned int num, int value);
+
+/*
+ * Every counter: GETALL needs @count >= nsems and returns nsems; SETALL
+ * needs @count == nsems.
+ */
+int kipc_sem_getall(int fd, int32_t *values, unsigned int count);
+int kipc_sem_setall(int fd, const int32_t *values, unsigned int count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Programs we did not write, unchanged, over the compatibility layer:
-# stress-ng's POSIX mq and SysV msg stressors run under LD_PRELOAD, and their
-# queues must show up as kipc objects (kipcs) while they run.
+# stress-ng's POSIX and SysV message queue, semaphore and shared memory
+# stressors run under LD_PRELOAD, and their objects must show up as kipc
+# objects (kipcs) while they run.
 cd "$(dirname "$0")" || exit 1
 preload=$(cd ../../lib && pwd)/libkipc-preload.so
 kipcs=../../tools/kipcs
@@ -19,18 +20,23 @@ if ! command -v stress-ng >/dev/null 2>&1; then
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 4
 fi
-echo "1..4"
+echo "1..12"
 work=$(mktemp -d)
 cd "$work" || exit 1
 
-for stressor in mq msg; do
+for stressor in mq msg sem sem-sysv shm shm-sysv; do
+	case $stressor in
+	mq | msg) timeout=20 kind=-q ;;
+	sem*) timeout=5 kind=-s ;;
+	shm*) timeout=5 kind=-m ;;
+	esac
 	LD_PRELOAD=$preload stress-ng --$stressor 1 --$stressor-ops 200000 \
-		--timeout 20 --metrics-brief >"$stressor.log" 2>&1 &
+		--timeout "$timeout" --metrics-brief >"$stressor.log" 2>&1 &
 	pid=$!
 	seen=
 	i=0
 	while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
-		if "$OLDPWD/$kipcs" -q --json 2>/dev/null | grep -q '"type"'; then
+		if "$OLDPWD/$kipcs" "$kind" --json 2>/dev/null | grep -q '"type"'; then
 			seen=1
 			break
 		fi
@@ -46,9 +52,9 @@ for stressor in mq msg; do
 		not_ok "stress-ng --$stressor passes under the preload (exit $status)"
 	fi
 	if [ -n "$seen" ]; then
-		ok "stress-ng --$stressor queues are kipc objects while it runs"
+		ok "stress-ng --$stressor objects are kipc objects while it runs"
 	else
-		not_ok "stress-ng --$stressor queues are kipc objects while it runs"
+		not_ok "stress-ng --$stressor objects are kipc objects while it runs"
 	fi
 done
 cd / && rm -rf "$work"
