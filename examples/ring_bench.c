@@ -49,6 +49,8 @@
 
 static int cpus[2] = { 0, 1 };
 static unsigned int spin = KIPC_RING_SPIN;
+/* A round trip has one message in flight per direction: two slots do. */
+static uint32_t rtt_slots = 2;
 
 static double now_ns(void)
 {
@@ -247,7 +249,7 @@ double ring_rtt(size_t size, unsigned long iters, enum ring_mode mode)
 	unsigned long i;
 	pid_t pid;
 
-	if (!buf || ring_pair_open(&p, size, 8))
+	if (!buf || ring_pair_open(&p, size, rtt_slots))
 		die("ring");
 	memset(buf, 0, size);
 	pid = peer(ring_pong, &p);
