@@ -7,6 +7,7 @@
 #                   VM (or natively where modules can be loaded)
 #   make bench      the comparison benchmark (see README.md)
 #   make lint       checkpatch --strict and sparse on the module
+#   make vm         an interactive shell in the VM with kipc loaded
 #
 # KVER picks the kernel (default: scripts/kver.sh); KDIR overrides its build
 # dir.  KIPC_NATIVE=1 runs on the host instead of a VM.
@@ -18,7 +19,7 @@ CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module lib tools examples selftests check bench deps clean lint checkpatch sparse
+.PHONY: all module lib tools examples selftests check bench vm deps clean lint checkpatch sparse
 
 all: module lib tools examples selftests
 
@@ -51,6 +52,12 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
 	KVER=$(KVER) scripts/bench.sh $(BENCH_ARGS)
+
+# A shell in the VM with kipc loaded and the tools on PATH: where a kernel
+# bug can't hurt the host (Ctrl-A X leaves QEMU if the guest hangs).
+vm: all
+	KIPC_VM_PATH=$(CURDIR)/tools:$(CURDIR)/examples:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		$(VM) --module $(MODULE) --shell
 
 # Style and static checks for the kernel code.
 CHECKPATCH := $(CACHE)/checkpatch/checkpatch.pl
