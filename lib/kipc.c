@@ -2,7 +2,9 @@
 /*
  * libkipc: each call is one ioctl on /dev/kipc or on an object fd.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>

@@ -8,7 +8,9 @@
  * garble its own messages, never make this process touch memory outside the
  * mapping.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -11,6 +11,7 @@
 
 #include "bench.h"
 #include "kipc_raw.h"
+#include "kipc.h"
 
 struct kq_priv {
 	int fd[BENCH_MAX_CHAN];
@@ -154,14 +155,96 @@ const struct bench_mech mech_kipc_region_sem = {
 };
 
 /*
- * PLANNED: the kipc ring, a lock-free ring in a kipc region that only
- * enters the kernel to sleep or wake: the fast path of the trade-off.
+ * The kipc ring: one shared-memory ring per channel (one producer, one
+ * consumer), entering the kernel only to sleep or to wake a sleeper.
  */
+struct kr_priv {
+	int fd[BENCH_MAX_CHAN];
+	struct kipc_ring ring[BENCH_MAX_CHAN];
+};
+
+static uint32_t pow2_at_least(size_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n && p < (1U << 30))
+		p <<= 1;
+	return p;
+}
+
+static void kr_teardown(struct mech_ctx *ctx)
+{
+	struct kr_priv *p = ctx->priv;
+	unsigned int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < BENCH_MAX_CHAN; i++)
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+	free(p);
+	ctx->priv = NULL;
+}
+
+static int kr_setup(struct mech_ctx *ctx)
+{
+	struct kr_priv *p = calloc(1, sizeof(*p));
+	unsigned int i;
+
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < BENCH_MAX_CHAN; i++)
+		p->fd[i] = -1;
+	ctx->priv = p;
+	for (i = 0; i < ctx->nchan; i++) {
+		p->fd[i] = kipc_ring_create(NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+					    0600, pow2_at_least(ctx->depth),
+					    pow2_at_least(ctx->size));
+		if (p->fd[i] < 0)
+			return bench_note(ctx, -errno, "kipc_ring_create");
+	}
+	return 0;
+}
+
+/* After fork: each worker maps the rings itself. */
+static int kr_attach(struct mech_ctx *ctx)
+{
+	struct kr_priv *p = ctx->priv;
+	unsigned int i;
+
+	for (i = 0; i < ctx->nchan; i++)
+		if (kipc_ring_attach(&p->ring[i], p->fd[i]))
+			return -errno;
+	return 0;
+}
+
+static int kr_send(struct mech_ctx *ctx, unsigned int ch, const void *buf)
+{
+	struct kr_priv *p = ctx->priv;
+
+	return kipc_ring_send(&p->ring[ch], buf, ctx->size, 0, 0, NULL) ?
+	       -errno : 0;
+}
+
+static int kr_recv(struct mech_ctx *ctx, unsigned int ch, void *buf)
+{
+	struct kr_priv *p = ctx->priv;
+
+	return kipc_ring_recv(&p->ring[ch], buf, ctx->size, NULL, 0, NULL) < 0 ?
+	       -errno : 0;
+}
+
 const struct bench_mech mech_kipc_ring = {
 	.name = "kipc-ring",
-	.desc = "kipc ring in a region (planned)",
+	.desc = "kipc ring: shared slots, the kernel only to sleep and wake",
 	.kind = MECH_MSG,
-	.flags = MECH_KIPC | MECH_PLANNED,
+	.flags = MECH_KIPC,
+	.probe = kipc_probe,
+	.setup = kr_setup,
+	.attach = kr_attach,
+	.teardown = kr_teardown,
+	.send = kr_send,
+	.recv = kr_recv,
 };
 
 /* PLANNED: a kipc semaphore set, for the semaphore workloads. */
