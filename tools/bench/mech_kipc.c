@@ -13,8 +13,10 @@
 #include "kipc_raw.h"
 #include "kipc.h"
 
+/* One kipc object per channel; rings also keep each worker's mapping. */
 struct kq_priv {
 	int fd[BENCH_MAX_CHAN];
+	struct kipc_ring ring[BENCH_MAX_CHAN];
 };
 
 static const char *kipc_probe(void)
@@ -42,7 +44,9 @@ static void kq_teardown(struct mech_ctx *ctx)
 	ctx->priv = NULL;
 }
 
-static int kq_setup(struct mech_ctx *ctx)
+/* Make ctx->nchan channels, each the fd @open_chan returns (or -errno). */
+static int kipc_chan_setup(struct mech_ctx *ctx,
+			   int (*open_chan)(struct mech_ctx *ctx))
 {
 	struct kq_priv *p = calloc(1, sizeof(*p));
 	unsigned int i;
@@ -54,12 +58,24 @@ static int kq_setup(struct mech_ctx *ctx)
 		p->fd[i] = -1;
 	ctx->priv = p;
 	for (i = 0; i < ctx->nchan; i++) {
-		fd = kipc_raw_queue(ctx->depth, ctx->size);
+		fd = open_chan(ctx);
 		if (fd < 0)
-			return bench_note(ctx, fd, "KIPC_IOC_OPEN");
+			return fd;
 		p->fd[i] = fd;
 	}
 	return 0;
+}
+
+static int kq_open_queue(struct mech_ctx *ctx)
+{
+	int fd = kipc_raw_queue(ctx->depth, ctx->size);
+
+	return fd < 0 ? bench_note(ctx, fd, "KIPC_IOC_OPEN") : fd;
+}
+
+static int kq_setup(struct mech_ctx *ctx)
+{
+	return kipc_chan_setup(ctx, kq_open_queue);
 }
 
 static int kq_send(struct mech_ctx *ctx, unsigned int ch, const void *buf)
@@ -158,11 +174,6 @@ const struct bench_mech mech_kipc_region_sem = {
  * The kipc ring: one shared-memory ring per channel (one producer, one
  * consumer), entering the kernel only to sleep or to wake a sleeper.
  */
-struct kr_priv {
-	int fd[BENCH_MAX_CHAN];
-	struct kipc_ring ring[BENCH_MAX_CHAN];
-};
-
 static uint32_t pow2_at_least(size_t n)
 {
 	uint32_t p = 1;
@@ -172,44 +183,24 @@ static uint32_t pow2_at_least(size_t n)
 	return p;
 }
 
-static void kr_teardown(struct mech_ctx *ctx)
+static int kr_open_ring(struct mech_ctx *ctx)
 {
-	struct kr_priv *p = ctx->priv;
-	unsigned int i;
+	int fd = kipc_ring_create(NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600,
+				  pow2_at_least(ctx->depth),
+				  pow2_at_least(ctx->size));
 
-	if (!p)
-		return;
-	for (i = 0; i < BENCH_MAX_CHAN; i++)
-		if (p->fd[i] >= 0)
-			close(p->fd[i]);
-	free(p);
-	ctx->priv = NULL;
+	return fd < 0 ? bench_note(ctx, -errno, "kipc_ring_create") : fd;
 }
 
 static int kr_setup(struct mech_ctx *ctx)
 {
-	struct kr_priv *p = calloc(1, sizeof(*p));
-	unsigned int i;
-
-	if (!p)
-		return -ENOMEM;
-	for (i = 0; i < BENCH_MAX_CHAN; i++)
-		p->fd[i] = -1;
-	ctx->priv = p;
-	for (i = 0; i < ctx->nchan; i++) {
-		p->fd[i] = kipc_ring_create(NULL, KIPC_O_CREAT | KIPC_O_RDWR,
-					    0600, pow2_at_least(ctx->depth),
-					    pow2_at_least(ctx->size));
-		if (p->fd[i] < 0)
-			return bench_note(ctx, -errno, "kipc_ring_create");
-	}
-	return 0;
+	return kipc_chan_setup(ctx, kr_open_ring);
 }
 
 /* After fork: each worker maps the rings itself. */
 static int kr_attach(struct mech_ctx *ctx)
 {
-	struct kr_priv *p = ctx->priv;
+	struct kq_priv *p = ctx->priv;
 	unsigned int i;
 
 	for (i = 0; i < ctx->nchan; i++)
@@ -220,7 +211,7 @@ static int kr_attach(struct mech_ctx *ctx)
 
 static int kr_send(struct mech_ctx *ctx, unsigned int ch, const void *buf)
 {
-	struct kr_priv *p = ctx->priv;
+	struct kq_priv *p = ctx->priv;
 
 	return kipc_ring_send(&p->ring[ch], buf, ctx->size, 0, 0, NULL) ?
 	       -errno : 0;
@@ -228,7 +219,7 @@ static int kr_send(struct mech_ctx *ctx, unsigned int ch, const void *buf)
 
 static int kr_recv(struct mech_ctx *ctx, unsigned int ch, void *buf)
 {
-	struct kr_priv *p = ctx->priv;
+	struct kq_priv *p = ctx->priv;
 
 	return kipc_ring_recv(&p->ring[ch], buf, ctx->size, NULL, 0, NULL) < 0 ?
 	       -errno : 0;
@@ -242,7 +233,7 @@ const struct bench_mech mech_kipc_ring = {
 	.probe = kipc_probe,
 	.setup = kr_setup,
 	.attach = kr_attach,
-	.teardown = kr_teardown,
+	.teardown = kq_teardown,
 	.send = kr_send,
 	.recv = kr_recv,
 };
