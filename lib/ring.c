@@ -20,22 +20,12 @@
 #include <unistd.h>
 
 #include "kipc.h"
+#include "spin.h"
 
 #define KIPC_EXPORT __attribute__((visibility("default")))
 
 #define load_relaxed(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 #define load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
 
 KIPC_EXPORT int kipc_ring_create(const char *name, int flags, mode_t mode,
 				 uint32_t slots, uint32_t slot_size)
@@ -87,6 +77,7 @@ KIPC_EXPORT int kipc_ring_attach(struct kipc_ring *r, int fd)
 	r->slots = info.slots;
 	r->slot_size = info.slot_size;
 	r->spin = KIPC_RING_SPIN;
+	r->spin_now = KIPC_RING_SPIN;
 	r->peer_head = load_acquire(&r->hdr->head);
 	r->peer_tail = load_acquire(&r->hdr->tail);
 	return 0;
@@ -284,7 +275,7 @@ KIPC_EXPORT int kipc_ring_wait(struct kipc_ring *r, unsigned int events,
 			       int flags, const struct timespec *timeout)
 {
 	struct kipc_ring_wait w;
-	unsigned int i;
+	unsigned int i, budget;
 	int ready;
 
 	if (!events || (events & ~(KIPC_RING_DATA | KIPC_RING_ROOM)) ||
@@ -292,15 +283,20 @@ KIPC_EXPORT int kipc_ring_wait(struct kipc_ring *r, unsigned int events,
 		errno = EINVAL;
 		return -1;
 	}
+	budget = spin_budget(r->spin_now, r->spin);
 	for (i = 0;;) {
 		uint32_t head, tail;
 
 		ready = kipc_ring_ready(r);
 		if (ready < 0)
 			return -1;
-		if (ready & events)
+		if (ready & events) {
+			if (i)
+				spin_learn(&r->spin_now, &r->spin_sleeps,
+					   r->spin, i, false);
 			return ready & events;
-		if (i >= r->spin)
+		}
+		if (i >= budget)
 			break;
 		/*
 		 * Until an index moves, the answer stays the same.  A pause
@@ -313,13 +309,14 @@ KIPC_EXPORT int kipc_ring_wait(struct kipc_ring *r, unsigned int events,
 		do {
 			if (!(i & 15))
 				cpu_relax();
-		} while (++i < r->spin && load_relaxed(&r->hdr->head) == head &&
+		} while (++i < budget && load_relaxed(&r->hdr->head) == head &&
 			 load_relaxed(&r->hdr->tail) == tail);
 	}
 	if (flags & KIPC_F_NONBLOCK) {
 		errno = EAGAIN;
 		return -1;
 	}
+	spin_learn(&r->spin_now, &r->spin_sleeps, r->spin, i, true);
 
 	memset(&w, 0, sizeof(w));
 	w.events = events;

@@ -158,12 +158,17 @@ struct kipc_ring {
 	 * sleep in the kernel: spinning is what makes a round trip fast when
 	 * the peer runs on another CPU, sleeping what makes an idle ring
 	 * free.  kipc_ring_attach() sets KIPC_RING_SPIN; 0 sleeps at once.
+	 * It is the most a wait spins: the calls spin less while spinning
+	 * does not pay (a peer on the same CPU), see spin_now.
 	 */
 	unsigned int spin;
 	/* Private: the peer's index as last seen, so most calls need no fresh read. */
 	uint32_t peer_head;		/* consumer's */
 	uint32_t peer_tail;		/* producer's */
-	uint64_t reserved[4];
+	/* Private: the spin budget learnt so far, and sleeps since attach. */
+	uint32_t spin_now;
+	uint32_t spin_sleeps;
+	uint64_t reserved[3];
 };
 
 #define KIPC_RING_SPIN	4000
@@ -320,6 +325,51 @@ int kipc_sem_setval(int fd, unsigned int num, int value);
  */
 int kipc_sem_getall(int fd, int32_t *values, unsigned int count);
 int kipc_sem_setall(int fd, const int32_t *values, unsigned int count);
+
+/*
+ * The mapped fast path (see KIPC_SEM_KERNEL in <linux/kipc.h>): waits and
+ * posts by one as a compare-and-swap on the counter's word in a shared
+ * mapping, a futex-like semaphore whose slow path is KIPC_IOC_SEM_OP.  The
+ * kernel keeps a counter while someone is blocked on it, so a post that
+ * would wake a sleeper goes through the kernel, and one that would not
+ * stays in user space.  User-space operations carry no undo and update no
+ * pid or time stamp; use kipc_semop() for those.
+ */
+struct kipc_semmap {
+	uint32_t *words;		/* one word per counter, shared */
+	size_t map_size;
+	uint32_t nsems;
+	uint32_t max_value;		/* KIPC_SEM_VMX or KIPC_SEM_VALUE_MAX */
+	int fd;				/* ours, a duplicate, for the slow path */
+	/*
+	 * How many times a wait looks at a zero counter before it sleeps in
+	 * the kernel; KIPC_SEMMAP_SPIN by default, 0 sleeps at once (right
+	 * when both sides share one CPU).  Waits spin less while spinning
+	 * does not pay, as kipc_ring's.
+	 */
+	unsigned int spin;
+	uint32_t spin_now;		/* private */
+	uint32_t spin_sleeps;		/* private */
+	uint64_t reserved[1];
+};
+
+#define KIPC_SEMMAP_SPIN	2000
+
+/*
+ * Map the counters of the semaphore set @fd (opened O_RDWR) and fill in
+ * @m, which keeps a close-on-exec duplicate of @fd.
+ */
+int kipc_semmap_attach(struct kipc_semmap *m, int fd);
+int kipc_semmap_detach(struct kipc_semmap *m);
+
+/*
+ * Lower counter @num by one, waiting while it is zero; @flags, @clock and
+ * @timeout as kipc_semop()'s.  EFBIG: no such counter.
+ */
+int kipc_semmap_wait(struct kipc_semmap *m, unsigned int num, int flags,
+		     clockid_t clock, const struct timespec *timeout);
+/* Raise counter @num by one: ERANGE (EOVERFLOW for POSIX) past max_value. */
+int kipc_semmap_post(struct kipc_semmap *m, unsigned int num);
 
 #ifdef __cplusplus
 }

@@ -74,8 +74,8 @@ static struct {
 	.region_size = 1 << 20,
 	.sizes = { 64, 4096, 65536 },
 	.nsizes = 3,
-	.rtt_sizes = { 64 },
-	.nrtt_sizes = 1,
+	.rtt_sizes = { 64, 65536 },
+	.nrtt_sizes = 2,
 };
 
 /* ---------------------------------------------------------- workloads */
@@ -165,6 +165,7 @@ struct msg_hdr {
 };
 
 #define MIN_SIZE	sizeof(struct msg_hdr)
+_Static_assert(sizeof(struct msg_hdr) == BENCH_MSG_HDR, "bench.h is wrong");
 
 enum { PH_WARM = 1, PH_MEAS, PH_STOP };
 
@@ -1378,7 +1379,7 @@ struct goal {
 	const char *vs;
 };
 
-static struct goal goals[8];
+static struct goal goals[32];
 static unsigned int ngoals;
 
 static const struct cell *find_cell(enum wl_id wl, size_t size, enum placement pl)
@@ -1415,21 +1416,55 @@ static void add_goal(const char *what, enum placement pl, const struct result *a
 	g->vs = vs;
 }
 
+/* The best kipc result of @c (MECH_KIPC), or NULL. */
+static const struct result *best_kipc(const struct cell *c)
+{
+	const struct result *best = NULL, *r;
+	unsigned int mi;
+
+	for (mi = 0; c && mi < c->nmechs; mi++) {
+		if (!(c->mechs[mi]->flags & MECH_KIPC))
+			continue;
+		r = find_res(c, c->mechs[mi]->name);
+		if (r && (!best || (workloads[c->wl].throughput ?
+				    res_key(c, r) > res_key(c, best) :
+				    res_key(c, r) < res_key(c, best))))
+			best = r;
+	}
+	return best;
+}
+
+static const struct result *best_stock(const struct cell *c)
+{
+	return c && c->best_stock >= 0 ? &c->sum[c->best_stock] : NULL;
+}
+
+static const char *best_stock_name(const struct cell *c)
+{
+	return c && c->best_stock >= 0 ? c->mechs[c->best_stock]->name : "-";
+}
+
+/*
+ * The goals of the issues that asked for the benchmark (the comparison) and
+ * for the ring mode, each as a ratio within this run.
+ */
 static void compute_goals(void)
 {
 	static const enum placement two[] = { PL_SAME, PL_CROSS };
-	const struct cell *c;
+	const struct cell *c, *c64;
 	unsigned int j;
 
 	ngoals = 0;
 	for (j = 0; j < 2; j++) {
 		c = find_cell(WL_RTT, 64, two[j]);
-		if (c)
-			add_goal("64 B round trip p50, kipc-sendrecv / best stock", two[j],
-				 find_res(c, "kipc-sendrecv"),
-				 c->best_stock >= 0 ? &c->sum[c->best_stock] : NULL,
-				 false, 0.8, true,
-				 c->best_stock >= 0 ? c->mechs[c->best_stock]->name : "-");
+		if (!c)
+			continue;
+		add_goal("64 B round trip p50, best kipc / best stock", two[j],
+			 best_kipc(c), best_stock(c), false, 0.8, true,
+			 best_stock_name(c));
+		add_goal("64 B round trip p50, kipc-sendrecv / best stock", two[j],
+			 find_res(c, "kipc-sendrecv"), best_stock(c), false, 0.8,
+			 true, best_stock_name(c));
 	}
 	for (j = 0; j < 2; j++) {
 		c = find_cell(WL_STREAM, 64, two[j]);
@@ -1444,12 +1479,50 @@ static void compute_goals(void)
 		c = find_cell(WL_STREAM, 65536, two[j]);
 		if (!c)
 			continue;
+		add_goal("64 KiB stream, best kipc / sysv-msg", two[j],
+			 best_kipc(c), find_res(c, "sysv-msg"), true, 1.5, false,
+			 "sysv-msg");
 		q = find_res(c, "kipc-queue");
 		bq = find_res(c, "kipc-batch");
 		if (!q || (bq && bq->msgs_s > q->msgs_s))
 			q = bq;
-		add_goal("64 KiB stream, best kipc / sysv-msg", two[j], q,
+		add_goal("64 KiB stream, kipc queue / sysv-msg", two[j], q,
 			 find_res(c, "sysv-msg"), true, 1.5, false, "sysv-msg");
+	}
+	for (j = 0; j < 2; j++) {
+		c = find_cell(WL_SEM_RTT, 0, two[j]);
+		if (c)
+			add_goal("semaphore ping-pong p50, best kipc / sysv-sem",
+				 two[j], best_kipc(c), find_res(c, "sysv-sem"),
+				 false, 0.7, true, "sysv-sem");
+	}
+	c = find_cell(WL_REGION_BW, opt.region_size, PL_ONE);
+	if (c)
+		add_goal("region bandwidth, kipc-region / sysv-shm", PL_ONE,
+			 find_res(c, "kipc-region"), find_res(c, "sysv-shm"),
+			 true, 0.95, false, "sysv-shm");
+
+	/* Ring mode. */
+	c = find_cell(WL_RTT, 64, PL_CROSS);
+	if (c)
+		add_goal("64 B round trip p50, kipc-ring-zc / best stock", PL_CROSS,
+			 find_res(c, "kipc-ring-zc"), best_stock(c), false, 0.01,
+			 true, best_stock_name(c));
+	for (j = 0; j < 2; j++) {
+		c64 = find_cell(WL_RTT, 64, two[j]);
+		c = find_cell(WL_RTT, 65536, two[j]);
+		if (c && c64)
+			add_goal("64 KiB / 64 B round trip p50, kipc-ring-zc", two[j],
+				 find_res(c, "kipc-ring-zc"),
+				 find_res(c64, "kipc-ring-zc"), false, 1.2, true,
+				 "itself");
+	}
+	for (j = 0; j < 2; j++) {
+		c = find_cell(WL_STREAM, 64, two[j]);
+		if (c)
+			add_goal("64 B stream, kipc-ring / posix-mq", two[j],
+				 find_res(c, "kipc-ring"), find_res(c, "posix-mq"),
+				 true, 10.0, false, "posix-mq");
 	}
 }
 
@@ -1475,13 +1548,11 @@ static void print_goals(FILE *f)
 		if (isnan(g->value))
 			snprintf(v, sizeof(v), "-");
 		else
-			snprintf(v, sizeof(v), "%.2fx", g->value);
-		fprintf(f, "   %-46s %-10s %7s  goal %s %.1fx  %s", g->what,
+			snprintf(v, sizeof(v), "%.3gx", g->value);
+		fprintf(f, "   %-50s %-10s %7s  goal %s %gx  %s", g->what,
 			placement_names[g->pl], v, g->lower ? "<=" : ">=", g->target,
 			goal_verdict(g));
-		if (g->lower)
-			fprintf(f, " (best stock: %s)", g->vs);
-		fputc('\n', f);
+		fprintf(f, " (vs %s)\n", g->vs);
 	}
 }
 
@@ -1698,7 +1769,7 @@ static void usage(FILE *f)
 	      "  -w, --warmup SEC        warm-up before each (default duration/4)\n"
 	      "  -r, --repeats N         rounds; the median is reported (default 5)\n"
 	      "  -s, --sizes LIST        stream sizes, e.g. 64,4k,64k (default)\n"
-	      "      --rtt-sizes LIST    round-trip sizes (default 64)\n"
+	      "      --rtt-sizes LIST    round-trip sizes (default 64,64k)\n"
 	      "      --depth N           queue depth in messages (default 64)\n"
 	      "      --batch N           messages per batched call, <= 64 (default 32)\n"
 	      "      --producers N       producers in mpmc (default 2)\n"

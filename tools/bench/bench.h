@@ -29,6 +29,8 @@
  * instead of copying the payload into a struct msgbuf.
  */
 #define BENCH_HEADROOM		16
+/* Bytes at the start of every message that the workloads write and check. */
+#define BENCH_MSG_HDR		16
 
 enum mech_kind {
 	MECH_MSG,		/* moves messages of ctx->size bytes */

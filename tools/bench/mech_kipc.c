@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipc mechanisms.  Queues go over the raw UAPI (kipc_raw.h) until libkipc
- * exists.  The slots marked PLANNED are the mechanisms still being written;
- * each becomes a real entry by filling in its callbacks, nothing else.
+ * kipc mechanisms.  Queues go over the raw UAPI (kipc_raw.h), the rest
+ * over libkipc.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -158,19 +160,6 @@ const struct bench_mech mech_kipc_batch = {
 };
 
 /*
- * PLANNED: messages through a kipc region (ring of slots) with kipc
- * semaphores for items and spaces: the kipc twin of sysv-shm-sem and
- * posix-shm-sem.  Fill in setup/send/recv/teardown when regions and
- * semaphores land (see mech_stock.c's shm_ring_* for the ring).
- */
-const struct bench_mech mech_kipc_region_sem = {
-	.name = "kipc-region-sem",
-	.desc = "kipc region ring + kipc semaphores (planned)",
-	.kind = MECH_MSG,
-	.flags = MECH_KIPC | MECH_PLANNED,
-};
-
-/*
  * The kipc ring: one shared-memory ring per channel (one producer, one
  * consumer), entering the kernel only to sleep or to wake a sleeper.
  */
@@ -238,18 +227,333 @@ const struct bench_mech mech_kipc_ring = {
 	.recv = kr_recv,
 };
 
-/* PLANNED: a kipc semaphore set, for the semaphore workloads. */
-const struct bench_mech mech_kipc_sem = {
-	.name = "kipc-sem",
-	.desc = "kipc semaphore (planned)",
-	.kind = MECH_SEM,
-	.flags = MECH_KIPC | MECH_PLANNED,
+/*
+ * The kipc ring with the payload built and read in place
+ * (kipc_ring_reserve/commit, kipc_ring_peek/release): what a zero-copy user
+ * does.  Only the header the workload checks is copied; the rest of the
+ * message is whatever the slot holds, as if the producer had written it
+ * there instead of into a buffer of its own.
+ */
+static int krz_send(struct mech_ctx *ctx, unsigned int ch, const void *buf)
+{
+	struct kq_priv *p = ctx->priv;
+	struct kipc_ring *r = &p->ring[ch];
+	void *slot;
+
+	while (!(slot = kipc_ring_reserve(r))) {
+		if (errno != EAGAIN)
+			return -errno;
+		if (kipc_ring_wait(r, KIPC_RING_ROOM, 0, NULL) < 0 && errno != EINTR)
+			return -errno;
+	}
+	memcpy(slot, buf, BENCH_MSG_HDR);
+	return kipc_ring_commit(r, ctx->size, 0) ? -errno : 0;
+}
+
+static int krz_recv(struct mech_ctx *ctx, unsigned int ch, void *buf)
+{
+	struct kq_priv *p = ctx->priv;
+	struct kipc_ring *r = &p->ring[ch];
+	const void *msg;
+	size_t len;
+
+	while (!(msg = kipc_ring_peek(r, &len, NULL))) {
+		if (errno != EAGAIN)
+			return -errno;
+		if (kipc_ring_wait(r, KIPC_RING_DATA, 0, NULL) < 0 && errno != EINTR)
+			return -errno;
+	}
+	if (len != ctx->size)
+		return -EPROTO;
+	memcpy(buf, msg, BENCH_MSG_HDR);
+	return kipc_ring_release(r) ? -errno : 0;
+}
+
+const struct bench_mech mech_kipc_ring_zc = {
+	.name = "kipc-ring-zc",
+	.desc = "kipc ring, messages built and read in place (zero-copy)",
+	.kind = MECH_MSG,
+	.flags = MECH_KIPC,
+	.probe = kipc_probe,
+	.setup = kr_setup,
+	.attach = kr_attach,
+	.teardown = kq_teardown,
+	.send = krz_send,
+	.recv = krz_recv,
 };
 
-/* PLANNED: a kipc region, for the region workloads. */
+/*
+ * Messages through a kipc region (a ring of slots) with a kipc semaphore
+ * set counting items and spaces: the kipc twin of sysv-shm-sem and
+ * posix-shm-sem.  The semaphores take the mapped fast path
+ * (kipc_semmap_*): the kernel is entered only to sleep and to wake.
+ */
+struct krs_priv {
+	char *mem;			/* the region, mapped before fork */
+	size_t len;
+	int region;
+	int sem;
+	unsigned int head[BENCH_MAX_CHAN];	/* local: next slot to fill */
+	unsigned int tail[BENCH_MAX_CHAN];	/* local: next slot to read */
+	struct kipc_semmap map;		/* per process: mapped in attach */
+};
+
+static void krs_teardown(struct mech_ctx *ctx)
+{
+	struct krs_priv *p = ctx->priv;
+
+	if (!p)
+		return;
+	if (p->mem)
+		munmap(p->mem, p->len);
+	if (p->region >= 0)
+		close(p->region);
+	if (p->sem >= 0)
+		close(p->sem);
+	free(p);
+	ctx->priv = NULL;
+}
+
+static int krs_setup(struct mech_ctx *ctx)
+{
+	struct krs_priv *p = calloc(1, sizeof(*p));
+	struct kipc_region_attr ra = { 0 };
+	struct kipc_sem_attr sa = { 0 };
+	unsigned int i;
+	void *mem;
+
+	if (!p)
+		return -ENOMEM;
+	p->region = p->sem = -1;
+	ctx->priv = p;
+	p->len = (size_t)ctx->nchan * ctx->depth * ctx->size;
+	ra.size = p->len;
+	p->region = kipc_region_open(NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, &ra);
+	if (p->region < 0)
+		return bench_note(ctx, -errno, "kipc_region_open");
+	mem = mmap(NULL, p->len, PROT_READ | PROT_WRITE, MAP_SHARED, p->region, 0);
+	if (mem == MAP_FAILED)
+		return bench_note(ctx, -errno, "mmap region");
+	p->mem = mem;
+	sa.nsems = 2 * ctx->nchan;
+	p->sem = kipc_sem_open(NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, &sa);
+	if (p->sem < 0)
+		return bench_note(ctx, -errno, "kipc_sem_open");
+	for (i = 0; i < ctx->nchan; i++)
+		if (kipc_sem_setval(p->sem, 2 * i + 1, ctx->depth) < 0)
+			return bench_note(ctx, -errno, "kipc_sem_setval");
+	return 0;
+}
+
+static int krs_attach(struct mech_ctx *ctx)
+{
+	struct krs_priv *p = ctx->priv;
+
+	return kipc_semmap_attach(&p->map, p->sem) ? -errno : 0;
+}
+
+static int ksem_wait(struct kipc_semmap *m, unsigned int num)
+{
+	while (kipc_semmap_wait(m, num, 0, CLOCK_MONOTONIC, NULL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static int ksem_post(struct kipc_semmap *m, unsigned int num)
+{
+	return kipc_semmap_post(m, num) ? -errno : 0;
+}
+
+static char *krs_slot(struct mech_ctx *ctx, unsigned int ch, unsigned int i)
+{
+	struct krs_priv *p = ctx->priv;
+
+	return p->mem + ((size_t)ch * ctx->depth + i) * ctx->size;
+}
+
+static int krs_send(struct mech_ctx *ctx, unsigned int ch, const void *buf)
+{
+	struct krs_priv *p = ctx->priv;
+	int ret = ksem_wait(&p->map, 2 * ch + 1);
+
+	if (ret)
+		return ret;
+	memcpy(krs_slot(ctx, ch, p->head[ch]), buf, ctx->size);
+	if (++p->head[ch] == ctx->depth)
+		p->head[ch] = 0;
+	return ksem_post(&p->map, 2 * ch);
+}
+
+static int krs_recv(struct mech_ctx *ctx, unsigned int ch, void *buf)
+{
+	struct krs_priv *p = ctx->priv;
+	int ret = ksem_wait(&p->map, 2 * ch);
+
+	if (ret)
+		return ret;
+	memcpy(buf, krs_slot(ctx, ch, p->tail[ch]), ctx->size);
+	if (++p->tail[ch] == ctx->depth)
+		p->tail[ch] = 0;
+	return ksem_post(&p->map, 2 * ch + 1);
+}
+
+const struct bench_mech mech_kipc_region_sem = {
+	.name = "kipc-region-sem",
+	.desc = "kipc region ring + kipc semaphores (mapped fast path)",
+	.kind = MECH_MSG,
+	.flags = MECH_KIPC,
+	.probe = kipc_probe,
+	.setup = krs_setup,
+	.attach = krs_attach,
+	.teardown = krs_teardown,
+	.send = krs_send,
+	.recv = krs_recv,
+};
+
+/*
+ * A kipc semaphore set for the semaphore workloads, in two flavours: every
+ * operation an ioctl (the SysV-shaped path, as semop(2)), and the mapped
+ * fast path (the futex-shaped one, as sem_post(3)/sem_wait(3)).
+ */
+struct ksem_priv {
+	int fd;
+	struct kipc_semmap map;
+};
+
+static void ksem_teardown(struct mech_ctx *ctx)
+{
+	struct ksem_priv *p = ctx->priv;
+
+	if (!p)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
+	ctx->priv = NULL;
+}
+
+static int ksem_setup(struct mech_ctx *ctx)
+{
+	struct ksem_priv *p = calloc(1, sizeof(*p));
+	struct kipc_sem_attr sa = { .nsems = ctx->nchan };
+
+	if (!p)
+		return -ENOMEM;
+	ctx->priv = p;
+	p->fd = kipc_sem_open(NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, &sa);
+	return p->fd < 0 ? bench_note(ctx, -errno, "kipc_sem_open") : 0;
+}
+
+static int ksem_op(struct mech_ctx *ctx, unsigned int sem, int delta)
+{
+	struct ksem_priv *p = ctx->priv;
+	struct kipc_sembuf op = { .num = sem, .delta = delta };
+
+	while (kipc_semop(p->fd, &op, 1, 0, CLOCK_MONOTONIC, NULL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+static int ksem_ioc_post(struct mech_ctx *ctx, unsigned int sem)
+{
+	return ksem_op(ctx, sem, 1);
+}
+
+static int ksem_ioc_wait(struct mech_ctx *ctx, unsigned int sem)
+{
+	return ksem_op(ctx, sem, -1);
+}
+
+const struct bench_mech mech_kipc_sem = {
+	.name = "kipc-sem",
+	.desc = "kipc semaphore set, one KIPC_IOC_SEM_OP per operation",
+	.kind = MECH_SEM,
+	.flags = MECH_KIPC,
+	.probe = kipc_probe,
+	.setup = ksem_setup,
+	.teardown = ksem_teardown,
+	.post = ksem_ioc_post,
+	.wait = ksem_ioc_wait,
+};
+
+static int ksem_map_attach(struct mech_ctx *ctx)
+{
+	struct ksem_priv *p = ctx->priv;
+
+	return kipc_semmap_attach(&p->map, p->fd) ? -errno : 0;
+}
+
+static int ksem_map_post(struct mech_ctx *ctx, unsigned int sem)
+{
+	return ksem_post(&((struct ksem_priv *)ctx->priv)->map, sem);
+}
+
+static int ksem_map_wait(struct mech_ctx *ctx, unsigned int sem)
+{
+	return ksem_wait(&((struct ksem_priv *)ctx->priv)->map, sem);
+}
+
+const struct bench_mech mech_kipc_sem_fast = {
+	.name = "kipc-sem-fast",
+	.desc = "kipc semaphore set, mapped fast path (kipc_semmap_*)",
+	.kind = MECH_SEM,
+	.flags = MECH_KIPC,
+	.probe = kipc_probe,
+	.setup = ksem_setup,
+	.attach = ksem_map_attach,
+	.teardown = ksem_teardown,
+	.post = ksem_map_post,
+	.wait = ksem_map_wait,
+};
+
+/* A kipc region for the region workloads. */
+static void kreg_teardown(struct mech_ctx *ctx)
+{
+	int *fd = ctx->priv;
+
+	if (!fd)
+		return;
+	if (*fd >= 0)
+		close(*fd);
+	free(fd);
+	ctx->priv = NULL;
+}
+
+static int kreg_setup(struct mech_ctx *ctx)
+{
+	struct kipc_region_attr ra = { .size = ctx->size };
+	int *fd = malloc(sizeof(*fd));
+
+	if (!fd)
+		return -ENOMEM;
+	ctx->priv = fd;
+	*fd = kipc_region_open(NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, &ra);
+	return *fd < 0 ? bench_note(ctx, -errno, "kipc_region_open") : 0;
+}
+
+static void *kreg_map(struct mech_ctx *ctx)
+{
+	void *addr = mmap(NULL, ctx->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  *(int *)ctx->priv, 0);
+
+	return addr == MAP_FAILED ? NULL : addr;
+}
+
+static int kreg_unmap(struct mech_ctx *ctx, void *addr)
+{
+	return munmap(addr, ctx->size) < 0 ? -errno : 0;
+}
+
 const struct bench_mech mech_kipc_region = {
 	.name = "kipc-region",
-	.desc = "kipc shared region (planned)",
+	.desc = "kipc shared region (mmap of the object fd)",
 	.kind = MECH_REGION,
-	.flags = MECH_KIPC | MECH_PLANNED,
+	.flags = MECH_KIPC,
+	.probe = kipc_probe,
+	.setup = kreg_setup,
+	.teardown = kreg_teardown,
+	.map = kreg_map,
+	.unmap = kreg_unmap,
 };
