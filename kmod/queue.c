@@ -578,6 +578,73 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 }
 
 /*
+ * A batch moves through the queue lock in chunks: descriptors and payloads
+ * are copied in before the lock is taken, once per chunk, and the queue
+ * side (hand-offs, inserts, wake-ups) is done in one lock hold.
+ */
+#define KIPC_XFER_CHUNK		16
+
+/*
+ * Hand @msg to a blocked receiver or queue it, never sleeping: 0, or
+ * -EAGAIN (no room), -ENOMEM (no spare priority node), -EIDRM.
+ */
+static int kipc_queue_post_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
+				  struct kipc_wake_list *wl,
+				  struct kipc_notification *note)
+{
+	struct kipc_qwaiter *r;
+	int ret;
+
+	if (q->obj.removed)
+		return -EIDRM;
+	msg->seq = q->next_seq++;
+	r = kipc_queue_pick_receiver(q, msg, wl);
+	if (r) {
+		r->msg = msg;
+		kipc_waiter_done(r, 0, wl);
+		kipc_queue_note_send(q);
+		return 0;
+	}
+	if (!kipc_queue_fits(q, msg->len))
+		return -EAGAIN;
+	ret = kipc_queue_insert(q, msg);
+	if (ret)
+		return ret;
+	kipc_queue_note_send(q);
+	if (q->nmsgs == 1 && q->notify_pid)
+		kipc_queue_take_notification(q, note);
+	return 0;
+}
+
+/*
+ * Post as many of @msgs as go without sleeping, in one lock hold.  Returns
+ * how many went; *@err says why the next did not (0: all went).
+ */
+static unsigned int kipc_queue_post_many(struct kipc_queue *q,
+					 struct kipc_qmsg **msgs,
+					 unsigned int n, int *err)
+{
+	struct kipc_notification note = { };
+	struct kipc_wake_list wl = { };
+	unsigned int i;
+
+	*err = 0;
+	spin_lock(&q->obj.lock);
+	for (i = 0; i < n; i++) {
+		*err = kipc_queue_post_locked(q, msgs[i], &wl, &note);
+		if (*err)
+			break;
+	}
+	spin_unlock(&q->obj.lock);
+
+	kipc_wake_list_run(&wl);
+	if (i)
+		kipc_queue_poll_wake(q);
+	kipc_notification_deliver(&note);
+	return i;
+}
+
+/*
  * Take (or, with KIPC_F_PEEK, reference) the message a receive selects.
  * Returns the message, with one reference for the caller.
  */
@@ -656,6 +723,53 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 	return msg;
 }
 
+/*
+ * Take up to @n more messages, selected by the descriptors @m, without
+ * sleeping and in one lock hold.  Returns how many were taken; *@err says
+ * why the next was not (0: all were).
+ */
+static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
+					 const struct kipc_msg *m,
+					 struct kipc_qmsg **msgs,
+					 unsigned int n, int *err)
+{
+	struct kipc_wake_list wl = { };
+	struct kipc_qmsg *msg;
+	unsigned int i;
+
+	*err = 0;
+	spin_lock(&q->obj.lock);
+	for (i = 0; i < n; i++) {
+		if (q->obj.removed) {
+			*err = -EIDRM;
+			break;
+		}
+		if ((flags & KIPC_F_POSIX_SIZE) && m[i].len < q->max_msgsize) {
+			*err = -EMSGSIZE;
+			break;
+		}
+		msg = kipc_queue_find(q, flags, m[i].type);
+		if (!msg) {
+			*err = (flags & KIPC_F_SYSV) ? -ENOMSG : -EAGAIN;
+			break;
+		}
+		if (msg->len > m[i].len && !(flags & KIPC_F_NOERROR)) {
+			*err = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
+			break;
+		}
+		kipc_queue_unlink(q, msg);
+		kipc_queue_note_recv(q);
+		kipc_queue_wake_sender(q, &wl);
+		msgs[i] = msg;
+	}
+	spin_unlock(&q->obj.lock);
+
+	kipc_wake_list_run(&wl);
+	if (i)
+		kipc_queue_poll_wake(q);
+	return i;
+}
+
 /* A receiver could not deliver @msg: put it back where it was. */
 static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 {
@@ -713,12 +827,13 @@ static int kipc_queue_check_msg(struct kipc_queue *q, const struct kipc_msg *m)
 static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_qmsg *msgs[KIPC_XFER_CHUNK];
+	struct kipc_msg m[KIPC_XFER_CHUNK];
 	struct kipc_msg __user *umsgs;
 	struct kipc_deadline dl;
-	struct kipc_qmsg *msg;
-	struct kipc_msg m;
-	u32 i;
-	int ret;
+	unsigned long left;
+	u32 i, k, n;
+	int ret, err;
 
 	if (q->ring)
 		return -EOPNOTSUPP;
@@ -733,26 +848,50 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 		return ret;
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
-	for (i = 0; i < xfer->count; i++) {
-		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
+	for (i = 0; i < xfer->count && !ret;) {
+		n = min_t(u32, xfer->count - i, KIPC_XFER_CHUNK);
+		left = copy_from_user(m, &umsgs[i], n * sizeof(m[0]));
+		if (left) {
+			/* The descriptors before the fault still go. */
+			n -= DIV_ROUND_UP(left, sizeof(m[0]));
 			ret = -EFAULT;
-			break;
 		}
-		ret = kipc_queue_check_msg(q, &m);
-		if (ret)
-			break;
-		msg = kipc_qmsg_load(u64_to_user_ptr(m.buf), m.len);
-		if (IS_ERR(msg)) {
-			ret = PTR_ERR(msg);
-			break;
+		/* Load the chunk; a bad message ends the batch before it. */
+		for (k = 0; k < n; k++) {
+			err = kipc_queue_check_msg(q, &m[k]);
+			if (err) {
+				ret = err;
+				break;
+			}
+			msgs[k] = kipc_qmsg_load(u64_to_user_ptr(m[k].buf),
+						 m[k].len);
+			if (IS_ERR(msgs[k])) {
+				ret = PTR_ERR(msgs[k]);
+				break;
+			}
+			msgs[k]->prio = m[k].prio;
+			msgs[k]->type = m[k].type;
 		}
-		msg->prio = m.prio;
-		msg->type = m.type;
-		ret = kipc_queue_send_one(q, msg, &dl);
-		if (ret) {
-			kipc_qmsg_put(msg);
-			break;
+		n = k;
+		/* All that fit at once; sleep only for the one that did not. */
+		for (k = 0; k < n;) {
+			k += kipc_queue_post_many(q, msgs + k, n - k, &err);
+			if (!err)
+				break;
+			if (err != -EAGAIN && err != -ENOMEM) {
+				ret = err;
+				break;
+			}
+			err = kipc_queue_send_one(q, msgs[k], &dl);
+			if (err) {
+				ret = err;
+				break;
+			}
+			k++;
 		}
+		i += k;
+		while (k < n)
+			kipc_qmsg_put(msgs[k++]);
 	}
 	atomic64_add(i, &kipc_counters.queue_sent);
 	return i ? (long)i : ret;
@@ -761,12 +900,13 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_qmsg *msgs[KIPC_XFER_CHUNK];
+	struct kipc_msg m[KIPC_XFER_CHUNK];
 	struct kipc_msg __user *umsgs;
 	struct kipc_deadline dl;
-	struct kipc_qmsg *msg;
-	struct kipc_msg m;
-	u32 i;
-	int ret = 0;
+	unsigned long left;
+	u32 i, j, k, n;
+	int ret, err;
 
 	if (q->ring)
 		return -EOPNOTSUPP;
@@ -783,31 +923,48 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 		return ret;
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
-	for (i = 0; i < xfer->count; i++) {
-		if (copy_from_user(&m, &umsgs[i], sizeof(m))) {
-			ret = -EFAULT;
-			break;
-		}
-		if ((xfer->flags & KIPC_F_POSIX_SIZE) && m.len < q->max_msgsize) {
-			ret = -EMSGSIZE;
-			break;
-		}
-		/* Block for the first message only (MSG_WAITFORONE). */
-		if (i == 1)
-			dl.nonblock = true;
-		msg = kipc_queue_recv_one(q, xfer->flags, m.type, m.len, &dl);
-		if (IS_ERR(msg)) {
-			ret = PTR_ERR(msg);
-			break;
-		}
-		ret = kipc_queue_deliver(q, msg, &m, xfer->flags, &umsgs[i]);
-		if (ret)
-			break;
+	for (i = 0; i < xfer->count && !ret;) {
 		/* A peek of several would see the same message again. */
-		if (xfer->flags & KIPC_F_PEEK) {
-			i++;
-			break;
+		n = (xfer->flags & KIPC_F_PEEK) ? 1 :
+		    min_t(u32, xfer->count - i, KIPC_XFER_CHUNK);
+		left = copy_from_user(m, &umsgs[i], n * sizeof(m[0]));
+		if (left) {
+			n -= DIV_ROUND_UP(left, sizeof(m[0]));
+			ret = -EFAULT;
 		}
+		k = 0;
+		/* Block for the first message only (MSG_WAITFORONE). */
+		if (!i && n) {
+			if ((xfer->flags & KIPC_F_POSIX_SIZE) &&
+			    m[0].len < q->max_msgsize)
+				return -EMSGSIZE;
+			msgs[0] = kipc_queue_recv_one(q, xfer->flags, m[0].type,
+						      m[0].len, &dl);
+			if (IS_ERR(msgs[0]))
+				return PTR_ERR(msgs[0]);
+			k = 1;
+		}
+		if (k < n) {
+			k += kipc_queue_take_many(q, xfer->flags, m + k, msgs + k,
+						  n - k, &err);
+			if (err)
+				ret = err;
+		}
+		for (j = 0; j < k; j++) {
+			err = kipc_queue_deliver(q, msgs[j], &m[j], xfer->flags,
+						 &umsgs[i]);
+			if (err) {
+				/* Unread messages go back, in their order. */
+				while (++j < k)
+					kipc_queue_requeue(q, msgs[j]);
+				ret = err;
+				k = j;
+				break;
+			}
+			i++;
+		}
+		if (xfer->flags & KIPC_F_PEEK)
+			break;
 	}
 	if (!(xfer->flags & KIPC_F_PEEK))
 		atomic64_add(i, &kipc_counters.queue_received);

@@ -767,6 +767,64 @@ TEST_F(q, bad_receive_descriptor_loses_nothing)
 	EXPECT_STREQ("kept", recv_str(self->q, 0, 0));
 }
 
+/* Descriptors up to an unmapped page: those before it go, in order. */
+TEST_F(q, batch_send_stops_at_unreadable_descriptor)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kipc_msg *m;
+	char *map;
+	int i, v;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+	/* 5 descriptors fit before the hole, the 6th straddles it. */
+	m = (struct kipc_msg *)(map + page) - 5;
+	for (i = 0; i < 5; i++)
+		m[i] = (struct kipc_msg){ .buf = (uintptr_t)&m[i].type, .len = 4,
+					  .type = 100 + i };
+	EXPECT_EQ(5, kt_xfer(self->q, KIPC_IOC_SEND, m, 12, 0, NULL));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(4, kt_recv(self->q, &v, sizeof(v), NULL, 0,
+				     KIPC_F_NONBLOCK, NULL));
+		EXPECT_EQ(100 + i, v);
+	}
+	EXPECT_EQ(-EFAULT, kt_xfer(self->q, KIPC_IOC_SEND, m + 5, 1, 0, NULL));
+	munmap(map, page);
+}
+
+/* A bad buffer in a receive batch: those before it arrive, the rest stay. */
+TEST_F(q, batch_receive_stops_at_bad_buffer_and_keeps_the_rest)
+{
+	struct kipc_msg m[8];
+	char out[8][8];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(out[i], sizeof(out[i]), "m%d", i);
+		ASSERT_EQ(0, send_str(self->q, out[i], 0, 1));
+	}
+	memset(out, 0, sizeof(out));
+	for (i = 0; i < 8; i++)
+		m[i] = (struct kipc_msg){ .buf = (uintptr_t)out[i], .len = 8 };
+	m[3].buf = (uintptr_t)kt_bad_ptr();
+	EXPECT_EQ(3, kt_xfer(self->q, KIPC_IOC_RECV, m, 8, 0, NULL));
+	for (i = 0; i < 3; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "m%d", i);
+		EXPECT_STREQ(want, out[i]);
+	}
+	for (i = 3; i < 8; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "m%d", i);
+		EXPECT_STREQ(want, recv_str(self->q, 0, 0));
+	}
+	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+}
+
 TEST_F(q, stat_counts_and_times)
 {
 	struct kipc_stat st;
