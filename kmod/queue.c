@@ -656,10 +656,16 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 	return msg;
 }
 
-/* A receiver could not deliver @msg: put it back where it was. */
+/*
+ * A receiver could not deliver @msg: put it back where it was.  Receivers
+ * that blocked meanwhile did not see it, so the first that selects it
+ * takes it, as from a sender.
+ */
 static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 {
+	struct kipc_wake_list wl = { };
 	struct kipc_prio *bucket;
+	struct kipc_qwaiter *r;
 
 	/* Rare path, and the message must not be lost for want of a node. */
 	bucket = kmem_cache_alloc(kipc_prio_cache, GFP_KERNEL | __GFP_NOFAIL);
@@ -668,11 +674,20 @@ static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 		q->spare = bucket;
 		bucket = NULL;
 	}
-	if (q->obj.removed || kipc_queue_insert(q, msg))
+	r = q->obj.removed ? NULL : kipc_queue_pick_receiver(q, msg, &wl);
+	if (q->obj.removed) {
 		kipc_qmsg_put(msg);
-	else
+	} else if (r) {
+		r->msg = msg;
+		kipc_waiter_done(r, 0, &wl);
 		q->received--;
+	} else if (kipc_queue_insert(q, msg)) {
+		kipc_qmsg_put(msg);
+	} else {
+		q->received--;
+	}
 	spin_unlock(&q->obj.lock);
+	kipc_wake_list_run(&wl);
 	if (bucket)
 		kmem_cache_free(kipc_prio_cache, bucket);
 	kipc_queue_poll_wake(q);
