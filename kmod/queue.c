@@ -391,6 +391,12 @@ static struct kipc_qwaiter *kipc_queue_pick_receiver(struct kipc_queue *q,
 	list_for_each_entry_safe(w, tmp, &q->receivers, link) {
 		if (!kipc_msg_matches(msg, w->flags, w->type))
 			continue;
+		/*
+		 * SIGKILLed, and still listed until it runs: it would take
+		 * the message with it.  It leaves on its own.
+		 */
+		if (fatal_signal_pending(w->task))
+			continue;
 		if (w->flags & KIPC_F_PEEK) {
 			kipc_waiter_done(w, 0, wl);	/* look again */
 			continue;
@@ -594,6 +600,11 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 	for (;;) {
 		if (q->obj.removed) {
 			ret = -EIDRM;
+			break;
+		}
+		/* Killed since the call began: take nothing it cannot keep. */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			break;
 		}
 		msg = kipc_queue_find(q, flags, type);
