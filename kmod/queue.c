@@ -391,6 +391,12 @@ static struct kipc_qwaiter *kipc_queue_pick_receiver(struct kipc_queue *q,
 	list_for_each_entry_safe(w, tmp, &q->receivers, link) {
 		if (!kipc_msg_matches(msg, w->flags, w->type))
 			continue;
+		/*
+		 * SIGKILLed, and still listed until it runs: it would take
+		 * the message with it.  It leaves on its own.
+		 */
+		if (fatal_signal_pending(w->task))
+			continue;
 		if (w->flags & KIPC_F_PEEK) {
 			kipc_waiter_done(w, 0, wl);	/* look again */
 			continue;
@@ -663,6 +669,11 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 			ret = -EIDRM;
 			break;
 		}
+		/* Killed since the call began: take nothing it cannot keep. */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		msg = kipc_queue_find(q, flags, type);
 		if (msg) {
 			if (msg->len > bufsize && !(flags & KIPC_F_NOERROR)) {
@@ -744,6 +755,11 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 			*err = -EIDRM;
 			break;
 		}
+		/* Killed since the call began: take nothing it cannot keep. */
+		if (fatal_signal_pending(current)) {
+			*err = -EINTR;
+			break;
+		}
 		if ((flags & KIPC_F_POSIX_SIZE) && m[i].len < q->max_msgsize) {
 			*err = -EMSGSIZE;
 			break;
@@ -770,10 +786,16 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 	return i;
 }
 
-/* A receiver could not deliver @msg: put it back where it was. */
+/*
+ * A receiver could not deliver @msg: put it back where it was.  Receivers
+ * that blocked meanwhile did not see it, so the first that selects it
+ * takes it, as from a sender.
+ */
 static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 {
+	struct kipc_wake_list wl = { };
 	struct kipc_prio *bucket;
+	struct kipc_qwaiter *r;
 
 	/* Rare path, and the message must not be lost for want of a node. */
 	bucket = kmem_cache_alloc(kipc_prio_cache, GFP_KERNEL | __GFP_NOFAIL);
@@ -782,11 +804,20 @@ static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 		q->spare = bucket;
 		bucket = NULL;
 	}
-	if (q->obj.removed || kipc_queue_insert(q, msg))
+	r = q->obj.removed ? NULL : kipc_queue_pick_receiver(q, msg, &wl);
+	if (q->obj.removed) {
 		kipc_qmsg_put(msg);
-	else
+	} else if (r) {
+		r->msg = msg;
+		kipc_waiter_done(r, 0, &wl);
 		q->received--;
+	} else if (kipc_queue_insert(q, msg)) {
+		kipc_qmsg_put(msg);
+	} else {
+		q->received--;
+	}
 	spin_unlock(&q->obj.lock);
+	kipc_wake_list_run(&wl);
 	if (bucket)
 		kmem_cache_free(kipc_prio_cache, bucket);
 	kipc_queue_poll_wake(q);

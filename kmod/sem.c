@@ -396,6 +396,16 @@ static void kipc_sem_retry(struct kipc_sem *s, struct kipc_sem_waiter *w,
 }
 
 /*
+ * A waiter with SIGKILL pending never returns to user space: what it was
+ * granted would be lost (a post taken by a dead sem_wait()).  It is left
+ * alone until it runs and unlinks itself.
+ */
+static bool kipc_sem_dying(const struct kipc_sem_waiter *w)
+{
+	return fatal_signal_pending(w->task);
+}
+
+/*
  * Retry the waiters of every changed counter, until no change is left:
  * a completed waiter may change further counters.  Each pass either
  * completes a waiter or clears a counter, so this ends.  Returns false,
@@ -411,7 +421,7 @@ static bool kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 		__clear_bit(i, s->dirty);
 		c = &s->sems[i];
 		list_for_each_entry_safe(w, tmp, &c->zwait, link) {
-			if (c->value != w->want)
+			if (c->value != w->want || kipc_sem_dying(w))
 				continue;
 			if (kipc_sem_wake_full(wk))
 				goto full;
@@ -424,6 +434,8 @@ static bool kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 			 */
 			if (c->value == 0)
 				break;
+			if (kipc_sem_dying(w))
+				continue;
 			if (kipc_sem_wake_full(wk))
 				goto full;
 			kipc_sem_retry(s, w, wk);
