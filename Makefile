@@ -8,6 +8,10 @@
 #   make bench      the comparison benchmark (see README.md)
 #   make lint       checkpatch --strict and sparse on the module
 #   make vm         an interactive shell in the VM with kipc loaded
+#   make install    library, headers, pkg-config file, tools, man pages, udev
+#                   rule (PREFIX=/usr/local, DESTDIR); make uninstall
+#   make modules_install   kipc.ko under /lib/modules (INSTALL_MOD_PATH), depmod
+#   make dkms-install      register with DKMS (dkms.conf); make check-dkms
 #
 # KVER picks the kernel (default: scripts/kver.sh); KDIR overrides its build
 # dir.  KIPC_NATIVE=1 runs on the host instead of a VM.
@@ -85,3 +89,81 @@ clean:
 	-$(MAKE) -C selftests/kipc clean
 	-$(MAKE) -C tools clean
 	-$(MAKE) -C examples clean
+
+# ---------------------------------------------------------------- installing
+# README.md, "Installing".  PREFIX and DESTDIR as usual; the module goes
+# where the kernel looks (INSTALL_MOD_PATH stages it), the udev rule where
+# udev looks: udev reads /lib, /etc and /run, never PREFIX.
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /lib/udev/rules.d
+INSTALL ?= install
+MANPAGES := $(wildcard man/*.[1-8] tools/*.[1-8])
+man_dest = $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
+
+.PHONY: install uninstall install-man uninstall-man modules_install dkms-source dkms-install dkms-uninstall check-dkms
+
+install: lib tools install-man
+	$(MAKE) -C lib install
+	$(MAKE) -C tools install
+	$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR)
+	$(INSTALL) -m 644 udev/60-kipc.rules $(DESTDIR)$(UDEVRULESDIR)/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig; fi
+
+uninstall: uninstall-man
+	$(MAKE) -C lib uninstall
+	$(MAKE) -C tools uninstall
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-kipc.rules
+
+# Each kipc_* function a page names gets a one-line ".so" alias page, so
+# that "man kipc_sem_post" works (scripts/man-aliases.sh).
+install-man:
+	$(foreach p,$(MANPAGES),$(INSTALL) -D -m 644 $(p) $(call man_dest,$(p)) &&) true
+	scripts/man-aliases.sh $(MANPAGES) | while read -r alias page; do \
+		echo ".so man3/$$page" >$(DESTDIR)$(MANDIR)/man3/$$alias || exit 1; \
+		chmod 644 $(DESTDIR)$(MANDIR)/man3/$$alias; done
+
+uninstall-man:
+	rm -f $(foreach p,$(MANPAGES),$(call man_dest,$(p)))
+	scripts/man-aliases.sh $(MANPAGES) | while read -r alias page; do \
+		rm -f $(DESTDIR)$(MANDIR)/man3/$$alias; done
+
+# The kernel's own modules_install: extra/kmod/kipc.ko.  It would sign with
+# the kernel's build key, which distribution headers don't ship: without
+# it the module goes unsigned (DKMS signs with its own key).  The kernel's
+# depmod step needs a System.map that headers lack, so depmod runs here;
+# a staging INSTALL_MOD_PATH has no modules.builtin and depmod says so.
+modules_install:
+	@test -f kmod/kipc.ko || { echo "build first: make module" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
+		$(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER) \
+		$(if $(wildcard $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/modules.builtin),,2>/dev/null)
+
+# DKMS: the module's sources alone, in /usr/src/kipc-VERSION (DKMS_SRCDIR).
+DKMS_SRCDIR ?= /usr/src/kipc-$(VERSION)
+DKMS_FILES := Kbuild VERSION dkms.conf include/uapi/linux/kipc.h kmod/Kbuild \
+	$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h)
+
+dkms-source:
+	rm -rf $(DKMS_SRCDIR)
+	$(foreach f,$(DKMS_FILES),$(INSTALL) -D -m 644 $(f) $(DKMS_SRCDIR)/$(f) &&) true
+
+# For the running kernel; DKMS_FLAGS="-k KVER" picks another (AUTOINSTALL
+# builds for kernels installed later).
+dkms-install: dkms-source
+	dkms add kipc/$(VERSION) $(DKMS_FLAGS)
+	dkms install kipc/$(VERSION) $(DKMS_FLAGS)
+
+dkms-uninstall:
+	dkms remove kipc/$(VERSION) --all
+	rm -rf $(DKMS_SRCDIR)
+
+# DKMS builds, installs and loads the module inside the VM (a few minutes
+# under TCG, hence not part of make check).
+check-dkms: deps
+	@scripts/deps.sh dkms
+	@$(MAKE) --no-print-directory all KVER=$(KVER)
+	$(VM) -- env KIPC_TESTS=dkms_test.sh KIPC_USERS=root selftests/kipc/run_all.sh

@@ -1,0 +1,228 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# make install into a scratch DESTDIR, then use what it installed as a user
+# of the package would: build libkipc's examples with
+# `pkg-config --cflags --libs libkipc` (shared, and static), run them against
+# the loaded module, run an unmodified program under the installed
+# LD_PRELOAD library, the installed tools, the man pages; as root also
+# `make modules_install` into a scratch INSTALL_MOD_PATH and `modprobe` the
+# module from there; finally make uninstall must leave nothing behind.
+# Needs a built tree (make); writes only under a temp dir.
+cd "$(dirname "$0")" || exit 1
+top=$(cd ../.. && pwd)
+pass=0
+fail=0
+skip=0
+n=0
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
+skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n # SKIP $1"; }
+check() {
+	desc=$1
+	shift
+	t0=$(date +%s)
+	if "$@" >"$out" 2>&1; then ok "$desc"; else sed 's/^/# /' "$out"; not_ok "$desc"; fi
+	echo "# $(($(date +%s) - t0)) s"
+}
+
+echo "TAP version 13"
+# Once, as root: nothing here depends on the user, and under TCG a pass
+# takes minutes.
+if [ "$(id -u)" != 0 ] || ! command -v pkg-config >/dev/null 2>&1 ||
+	! command -v cc >/dev/null 2>&1 || [ ! -f "$top/lib/libkipc.a" ]; then
+	echo "1..0 # SKIP needs root, pkg-config, cc and a built tree (make)"
+	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	exit 4
+fi
+echo "1..13"
+
+work=$(mktemp -d)
+out=$work/out
+dest=$work/dest
+prefix=/usr/local
+libdir=$dest$prefix/lib
+bindir=$dest$prefix/bin
+mandir=$dest$prefix/share/man
+version=$(cat "$top/VERSION")
+kver=$(uname -r)
+trap 'rm -rf "$work"' EXIT
+
+# 1
+installed() {
+	make -s -C "$top" install DESTDIR="$dest" PREFIX="$prefix" KVER="$kver" || return 1
+	for f in "$libdir/libkipc.so.1" "$libdir/libkipc.a" \
+		"$libdir/libkipc-preload.so" "$libdir/pkgconfig/libkipc.pc" \
+		"$dest$prefix/include/kipc.h" "$dest$prefix/include/linux/kipc.h" \
+		"$bindir/kipcs" "$bindir/kipc-bench" "$mandir/man7/kipc.7" \
+		"$mandir/man8/kipcs.8" "$mandir/man1/kipc-bench.1" \
+		"$dest/lib/udev/rules.d/60-kipc.rules"; do
+		[ -e "$f" ] || { echo "missing: $f"; return 1; }
+	done
+}
+check "make install DESTDIR= installs library, headers, .pc, tools, man pages, udev rule" installed
+
+# 2
+soname_chain() {
+	[ "$(readlink "$libdir/libkipc.so")" = libkipc.so.1 ] || return 1
+	readelf -d "$libdir/libkipc.so.1" | grep -q 'SONAME.*\[libkipc\.so\.1\]'
+}
+check "libkipc.so -> libkipc.so.1 (the soname) -> the versioned file" soname_chain
+
+PKG_CONFIG_PATH=$libdir/pkgconfig
+PKG_CONFIG_SYSROOT_DIR=$dest
+PKG_CONFIG_LIBDIR=$libdir/pkgconfig
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
+
+# 3
+pc_flags() {
+	[ "$(pkg-config --modversion libkipc)" = "$version" ] || return 1
+	flags=$(pkg-config --cflags --libs libkipc) || return 1
+	echo "$flags"
+	# shellcheck disable=SC2086 # normalise the spacing
+	set -- $flags
+	[ "$*" = "-I$dest$prefix/include -L$libdir -lkipc" ]
+}
+check "pkg-config: version $version, -I, -L and -lkipc into the DESTDIR" pc_flags
+
+have_kipc=0
+[ -c /dev/kipc ] && have_kipc=1
+
+# 4: the native API, dynamically linked.
+build_shared() {
+	# shellcheck disable=SC2046 # pkg-config's words
+	cc -std=c11 -Wall -Wextra -Werror -o "$work/prodcons" \
+		"$top/lib/examples/prodcons.c" $(pkg-config --cflags --libs libkipc) || return 1
+	readelf -d "$work/prodcons" | grep -q 'NEEDED.*\[libkipc\.so\.1\]'
+}
+check "an example builds with pkg-config's flags and needs libkipc.so.1" build_shared
+
+# 5: ... statically, from libkipc.a and Libs.private.
+build_static() {
+	# shellcheck disable=SC2046 # pkg-config's words
+	cc -std=c11 -Wall -Wextra -Werror -o "$work/shmring" \
+		"$top/lib/examples/shmring.c" $(pkg-config --cflags libkipc) \
+		-L"$libdir" -Wl,-Bstatic -lkipc -Wl,-Bdynamic \
+		$(pkg-config --static --libs-only-l libkipc | sed 's/-lkipc//') || return 1
+	! readelf -d "$work/shmring" | grep -q 'NEEDED.*libkipc'
+}
+check "an example links libkipc.a with pkg-config --static" build_static
+
+# 6, 7: run them.
+if [ $have_kipc = 1 ]; then
+	check "the shared example runs against the module" \
+		env LD_LIBRARY_PATH="$libdir" "$work/prodcons" 200
+	check "the static example runs against the module" "$work/shmring" 200
+else
+	skip "the shared example runs against the module (no /dev/kipc)"
+	skip "the static example runs against the module (no /dev/kipc)"
+fi
+
+# 8: a program that knows nothing of kipc, under the installed preload
+# library: its mq_open() must return a kipc queue fd.
+cat >"$work/mq.c" <<'EOF'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kipc.h>
+
+int main(void)
+{
+	struct kipc_stat st;
+	mqd_t q = mq_open("/install-test", O_CREAT | O_EXCL | O_RDWR, 0600, NULL);
+
+	if (q == (mqd_t)-1) {
+		perror("mq_open");
+		return 1;
+	}
+	memset(&st, 0, sizeof(st));
+	if (ioctl(q, KIPC_IOC_STAT, &st) || st.type != KIPC_TYPE_QUEUE ||
+	    strcmp(st.name, "install-test")) {
+		fprintf(stderr, "not a kipc queue (type %u, name '%s')\n",
+			st.type, st.name);
+		mq_unlink("/install-test");
+		return 1;
+	}
+	return mq_unlink("/install-test") || mq_send(q, "x", 1, 0);
+}
+EOF
+preloaded() {
+	# shellcheck disable=SC2046 # pkg-config's words
+	cc -std=c11 -Wall -Werror -o "$work/mq" "$work/mq.c" \
+		$(pkg-config --cflags libkipc) -lrt || return 1
+	env LD_PRELOAD="$libdir/libkipc-preload.so" "$work/mq"
+}
+if [ $have_kipc = 1 ]; then
+	check "LD_PRELOAD=libkipc-preload.so routes an unmodified mq_open() to kipc" preloaded
+else
+	skip "LD_PRELOAD routes mq_open() to kipc (no /dev/kipc)"
+fi
+
+# 9
+tools_run() {
+	"$bindir/kipc-bench" --list >/dev/null || return 1
+	[ $have_kipc = 0 ] || "$bindir/kipcs" stats
+}
+check "the installed kipcs and kipc-bench run" tools_run
+
+# 10: every function libkipc exports has a page (or an alias page).
+man_pages() {
+	funcs=$(sed -n 's/^[[:space:]]*\(kipc_[a-z0-9_]*\);/\1/p' "$top/lib/libkipc.map")
+	[ -n "$funcs" ] || return 1
+	for f in $funcs; do
+		[ -f "$mandir/man3/$f.3" ] || { echo "no page: $f"; return 1; }
+	done
+	# man finds an alias page and shows its target.
+	[ "$(man -M "$mandir" -w kipc_sem_post)" = "$mandir/man3/kipc_sem.3" ] &&
+		MANWIDTH=80 man -M "$mandir" kipc_sem_post 2>/dev/null | grep -q kipc_sem_wait
+}
+if command -v man >/dev/null 2>&1; then
+	check "every exported kipc_* function has a page under MANDIR, man finds it" man_pages
+else
+	skip "man finds every exported function (man-db not installed)"
+fi
+
+# 11: modules_install, depmod and modprobe from a scratch INSTALL_MOD_PATH.
+modprobed() {
+	mods=$work/mods
+	make -s -C "$top" modules_install INSTALL_MOD_PATH="$mods" KVER="$kver" || return 1
+	grep -q 'kipc\.ko' "$mods/lib/modules/$kver/modules.dep" || return 1
+	if grep -q '^kipc ' /proc/modules; then
+		rmmod kipc || return 1
+	fi
+	modprobe -d "$mods" kipc || return 1
+	[ -c /dev/kipc ] || return 1
+	# The module modprobe loaded is the one this tree built.
+	[ "$(cat /sys/module/kipc/srcversion)" = "$(modinfo -F srcversion "$top/kmod/kipc.ko")" ] || return 1
+	modprobe -r -d "$mods" kipc && ! grep -q '^kipc ' /proc/modules
+}
+if [ -e /proc/modules ] && [ -n "$KIPC_MODULE" ] &&
+	[ -f "$top/kmod/kipc.ko" ]; then
+	loaded=0
+	grep -q '^kipc ' /proc/modules && loaded=1
+	check "make modules_install INSTALL_MOD_PATH=, then modprobe kipc from there" modprobed
+	# Leave the module as we found it, for the tests that follow.
+	if [ $loaded = 1 ] && ! grep -q '^kipc ' /proc/modules; then
+		insmod "$KIPC_MODULE"
+	fi
+else
+	skip "make modules_install and modprobe (needs /proc/modules, KIPC_MODULE)"
+fi
+
+# 12
+check "the udev rule gives /dev/kipc mode 0666" \
+	grep -q '^KERNEL=="kipc", SUBSYSTEM=="misc", MODE="0666"' "$dest/lib/udev/rules.d/60-kipc.rules"
+
+# 13
+uninstalled() {
+	make -s -C "$top" uninstall DESTDIR="$dest" PREFIX="$prefix" KVER="$kver" || return 1
+	left=$(find "$dest" ! -type d)
+	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
+}
+check "make uninstall removes everything it installed" uninstalled
+
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+[ "$fail" = 0 ]
