@@ -28,7 +28,8 @@ check() {
 kver=$(uname -r)
 echo "TAP version 13"
 if [ "$(id -u)" != 0 ] || ! command -v dkms >/dev/null 2>&1 ||
-	[ ! -e /proc/modules ] || [ ! -d "/lib/modules/$kver/build" ]; then
+	[ ! -e /proc/modules ] || [ ! -d "/lib/modules/$kver/build" ] ||
+	[ ! -f "$top/dkms.conf" ]; then
 	echo "1..0 # SKIP needs root, dkms (scripts/deps.sh dkms), /proc/modules and headers for $kver"
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 4
