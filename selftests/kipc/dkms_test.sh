@@ -96,7 +96,7 @@ fi
 # 6
 removed() {
 	modprobe -r -d "$root" kipc && ! grep -q '^kipc ' /proc/modules || return 1
-	dkms remove "kipc/$version" --all || return 1
+	dkms remove --no-depmod "kipc/$version" --all || return 1
 	[ -z "$(find "$root/lib/modules" -name 'kipc.ko*')" ] &&
 		[ -z "$(dkms status kipc)" ]
 }
