@@ -161,7 +161,7 @@ dkms-uninstall:
 	dkms remove kipc/$(VERSION) --all
 	rm -rf $(DKMS_SRCDIR)
 
-# DKMS builds, installs and loads the module inside the VM (a few minutes
+# DKMS builds, installs and loads the module inside the VM (10-15 minutes
 # under TCG, hence not part of make check).
 check-dkms: deps
 	@scripts/deps.sh dkms
