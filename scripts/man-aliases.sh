@@ -13,7 +13,7 @@ for page in "$@"; do
 	base=${page##*/}
 	# The NAME section: from ".SH NAME" to the line with "\-".
 	sed -n '/^\.SH NAME/,/\\-/p' "$page" | sed '1d; s/\\-.*//' |
-		tr ', ' '\n\n' | grep '^kipc_[a-z_0-9]*$' |
+		tr ', ' '\n' | grep '^kipc_[a-z_0-9]*$' |
 		while read -r name; do
 			[ "$name.3" = "$base" ] || echo "$name.3 $base"
 		done

@@ -56,7 +56,7 @@ check "docs/uapi.md's ioctl table has every KIPC_IOC_*" uapi_ioctls
 # Every kipc_* function of the version script is the name of a man page
 # or an alias make install writes (scripts/man-aliases.sh).
 man_coverage() {
-	pages=$(cd "$top/man" && ls ./*.3 | sed 's|^\./||')
+	pages=$(for p in "$top"/man/*.3; do echo "${p##*/}"; done)
 	aliases=$("$top/scripts/man-aliases.sh" "$top"/man/*.3 | cut -d' ' -f1)
 	missing=
 	for f in $(sed -n 's/^[[:space:]]*\(kipc_[a-z0-9_]*\);/\1/p' "$top/lib/libkipc.map"); do
