@@ -758,15 +758,11 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 	return i ? (long)i : ret;
 }
 
-static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
+/* Everything a receive checks before it looks at the queue. */
+static int kipc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer,
+				 struct kipc_deadline *dl)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
-	struct kipc_msg __user *umsgs;
-	struct kipc_deadline dl;
-	struct kipc_qmsg *msg;
-	struct kipc_msg m;
-	u32 i;
-	int ret = 0;
 
 	if (q->ring)
 		return -EOPNOTSUPP;
@@ -777,8 +773,21 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 			     KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |
 			     KIPC_F_PEEK | KIPC_F_POSIX_SIZE)))
 		return -EINVAL;
-	ret = kipc_deadline_init(&dl, xfer->flags, &xfer->timeout,
-				 file->f_flags & O_NONBLOCK);
+	return kipc_deadline_init(dl, xfer->flags, &xfer->timeout,
+				  file->f_flags & O_NONBLOCK);
+}
+
+static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_msg __user *umsgs;
+	struct kipc_deadline dl;
+	struct kipc_qmsg *msg;
+	struct kipc_msg m;
+	u32 i;
+	int ret = 0;
+
+	ret = kipc_queue_recv_check(file, xfer, &dl);
 	if (ret)
 		return ret;
 
@@ -843,6 +852,7 @@ static long kipc_queue_sendrecv(struct file *file,
 				struct kipc_sendrecv __user *uarg)
 {
 	struct kipc_sendrecv sr;
+	struct kipc_deadline dl;
 	struct file *rfile;
 	long sent, ret;
 
@@ -856,9 +866,12 @@ static long kipc_queue_sendrecv(struct file *file,
 	ret = -EINVAL;
 	if (rfile->f_op != &kipc_queue_fops)
 		goto out;
-	/* Checked before sending, which must not happen if the receive can't. */
-	ret = -EOPNOTSUPP;
-	if (to_queue(kipc_file_object(rfile))->ring)
+	/*
+	 * Checked before sending, which must not happen if the receive can't;
+	 * the receive's deadline starts when it does.
+	 */
+	ret = kipc_queue_recv_check(rfile, &sr.recv, &dl);
+	if (ret)
 		goto out;
 
 	sent = kipc_queue_do_send(file, &sr.send);
