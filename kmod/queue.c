@@ -21,6 +21,7 @@
  * ioctls apply to it.
  */
 #include <linux/file.h>
+#include <linux/math64.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
 #include <linux/sched/signal.h>
@@ -1073,6 +1074,31 @@ static const struct file_operations kipc_queue_fops = {
 
 /* Object type operations */
 
+/*
+ * The memory a queue's messages can take at most, which is what its creator
+ * is charged.  Payload bytes alone would let a queue of many tiny messages,
+ * or of messages just past the inline part, pin many times its max_bytes:
+ * every message takes a KIPC_MSG_SIZE header holding its first
+ * KIPC_MSG_INLINE bytes, and maybe a priority bucket; the rest of it goes in
+ * page-sized segments.  The segments are bounded both by every message
+ * being as large as it may be, and by max_bytes spread over as many
+ * segments as possible: a message of len > KIPC_MSG_INLINE takes fewer than
+ * len / KIPC_SEG_INLINE + 1 of them.
+ */
+static u64 kipc_queue_charge(u32 msgs, u32 msgsize, u64 bytes)
+{
+	u64 segs = 0, big;
+
+	if (msgsize > KIPC_MSG_INLINE) {
+		segs = (u64)msgs * DIV_ROUND_UP(msgsize - KIPC_MSG_INLINE,
+						KIPC_SEG_INLINE);
+		big = min_t(u64, msgs, div64_u64(bytes, KIPC_MSG_INLINE + 1));
+		segs = min(segs, div64_u64(bytes, KIPC_SEG_INLINE) + big);
+	}
+	return (u64)msgs * (KIPC_MSG_SIZE + sizeof(struct kipc_prio)) +
+	       segs * KIPC_SEG_SIZE;
+}
+
 static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
 {
 	const struct kipc_queue_attr *a = &req->queue;
@@ -1091,6 +1117,9 @@ static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
 	if (msgsize > READ_ONCE(kipc_limits.max_msgsize) ||
 	    msgs > READ_ONCE(kipc_limits.max_queue_msgs) ||
 	    bytes > READ_ONCE(kipc_limits.max_queue_bytes))
+		return -EINVAL;
+	bytes = kipc_queue_charge(msgs, msgsize, bytes);
+	if (bytes > ULONG_MAX)
 		return -EINVAL;
 	*charge = bytes;
 	return 0;
@@ -1240,7 +1269,7 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 {
 	struct kipc_queue *q = to_queue(obj);
 	struct kipc_wake_list wl = { };
-	u64 old, new = set->max_bytes;
+	u64 new = set->max_bytes, queued, charge;
 	int ret = 0;
 
 	if (!(set->valid & KIPC_SET_MAX_BYTES))
@@ -1254,13 +1283,24 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 
 	/* kns->lock serialises changes of the charge. */
 	mutex_lock(&obj->kns->lock);
-	old = q->max_bytes;
-	if (new > old)
-		ret = kipc_user_charge(obj->user, new - old);
+	/*
+	 * Lowering: the new limit first, so that no message comes in beyond
+	 * it, and the charge still covers what is queued above it.
+	 */
+	spin_lock(&q->obj.lock);
+	q->max_bytes = min(q->max_bytes, new);
+	queued = q->bytes;
+	spin_unlock(&q->obj.lock);
+	charge = kipc_queue_charge(q->max_msgs, q->max_msgsize,
+				   max(new, queued));
+	if (charge > ULONG_MAX)
+		ret = -EINVAL;
+	else if (charge > obj->charge)
+		ret = kipc_user_charge(obj->user, charge - obj->charge);
 	else
-		kipc_user_uncharge(obj->user, old - new);
+		kipc_user_uncharge(obj->user, obj->charge - charge);
 	if (!ret) {
-		obj->charge = obj->charge - old + new;
+		obj->charge = charge;
 		spin_lock(&q->obj.lock);
 		q->max_bytes = new;
 		kipc_queue_wake_sender(q, &wl);
