@@ -33,7 +33,7 @@ MODULE_PARM_DESC(max_objects, "Objects of all users together (ENOSPC past it)");
 module_param_named(max_user_objects, kipc_limits.max_user_objects, ulong, 0644);
 MODULE_PARM_DESC(max_user_objects, "Objects one user may own (ENOSPC past it)");
 module_param_named(max_user_bytes, kipc_limits.max_user_bytes, ulong, 0644);
-MODULE_PARM_DESC(max_user_bytes, "Bytes one user may have reserved in queue capacity and regions");
+MODULE_PARM_DESC(max_user_bytes, "Bytes one user may have reserved in queue memory and regions");
 module_param_named(max_msgsize, kipc_limits.max_msgsize, uint, 0644);
 MODULE_PARM_DESC(max_msgsize, "Largest max_msgsize a queue may be created with");
 module_param_named(max_queue_msgs, kipc_limits.max_queue_msgs, uint, 0644);

@@ -21,6 +21,7 @@
  * ioctls apply to it.
  */
 #include <linux/file.h>
+#include <linux/math64.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
 #include <linux/sched/signal.h>
@@ -928,6 +929,25 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 	return i ? (long)i : ret;
 }
 
+/* Everything a receive checks before it looks at the queue. */
+static int kipc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer,
+				 struct kipc_deadline *dl)
+{
+	struct kipc_queue *q = to_queue(kipc_file_object(file));
+
+	if (q->ring)
+		return -EOPNOTSUPP;
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (xfer->count > KIPC_XFER_MAX ||
+	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME |
+			     KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |
+			     KIPC_F_PEEK | KIPC_F_POSIX_SIZE)))
+		return -EINVAL;
+	return kipc_deadline_init(dl, xfer->flags, &xfer->timeout,
+				  file->f_flags & O_NONBLOCK);
+}
+
 static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
@@ -939,17 +959,7 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 	u32 i, j, k, n;
 	int ret, err;
 
-	if (q->ring)
-		return -EOPNOTSUPP;
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	if (xfer->count > KIPC_XFER_MAX ||
-	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME |
-			     KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |
-			     KIPC_F_PEEK | KIPC_F_POSIX_SIZE)))
-		return -EINVAL;
-	ret = kipc_deadline_init(&dl, xfer->flags, &xfer->timeout,
-				 file->f_flags & O_NONBLOCK);
+	ret = kipc_queue_recv_check(file, xfer, &dl);
 	if (ret)
 		return ret;
 
@@ -1031,6 +1041,7 @@ static long kipc_queue_sendrecv(struct file *file,
 				struct kipc_sendrecv __user *uarg)
 {
 	struct kipc_sendrecv sr;
+	struct kipc_deadline dl;
 	struct file *rfile;
 	long sent, ret;
 
@@ -1044,9 +1055,12 @@ static long kipc_queue_sendrecv(struct file *file,
 	ret = -EINVAL;
 	if (rfile->f_op != &kipc_queue_fops)
 		goto out;
-	/* Checked before sending, which must not happen if the receive can't. */
-	ret = -EOPNOTSUPP;
-	if (to_queue(kipc_file_object(rfile))->ring)
+	/*
+	 * Checked before sending, which must not happen if the receive can't;
+	 * the receive's deadline starts when it does.
+	 */
+	ret = kipc_queue_recv_check(rfile, &sr.recv, &dl);
+	if (ret)
 		goto out;
 
 	sent = kipc_queue_do_send(file, &sr.send);
@@ -1248,6 +1262,31 @@ static const struct file_operations kipc_queue_fops = {
 
 /* Object type operations */
 
+/*
+ * The memory a queue's messages can take at most, which is what its creator
+ * is charged.  Payload bytes alone would let a queue of many tiny messages,
+ * or of messages just past the inline part, pin many times its max_bytes:
+ * every message takes a KIPC_MSG_SIZE header holding its first
+ * KIPC_MSG_INLINE bytes, and maybe a priority bucket; the rest of it goes in
+ * page-sized segments.  The segments are bounded both by every message
+ * being as large as it may be, and by max_bytes spread over as many
+ * segments as possible: a message of len > KIPC_MSG_INLINE takes fewer than
+ * len / KIPC_SEG_INLINE + 1 of them.
+ */
+static u64 kipc_queue_charge(u32 msgs, u32 msgsize, u64 bytes)
+{
+	u64 segs = 0, big;
+
+	if (msgsize > KIPC_MSG_INLINE) {
+		segs = (u64)msgs * DIV_ROUND_UP(msgsize - KIPC_MSG_INLINE,
+						KIPC_SEG_INLINE);
+		big = min_t(u64, msgs, div64_u64(bytes, KIPC_MSG_INLINE + 1));
+		segs = min(segs, div64_u64(bytes, KIPC_SEG_INLINE) + big);
+	}
+	return (u64)msgs * (KIPC_MSG_SIZE + sizeof(struct kipc_prio)) +
+	       segs * KIPC_SEG_SIZE;
+}
+
 static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
 {
 	const struct kipc_queue_attr *a = &req->queue;
@@ -1266,6 +1305,9 @@ static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
 	if (msgsize > READ_ONCE(kipc_limits.max_msgsize) ||
 	    msgs > READ_ONCE(kipc_limits.max_queue_msgs) ||
 	    bytes > READ_ONCE(kipc_limits.max_queue_bytes))
+		return -EINVAL;
+	bytes = kipc_queue_charge(msgs, msgsize, bytes);
+	if (bytes > ULONG_MAX)
 		return -EINVAL;
 	*charge = bytes;
 	return 0;
@@ -1415,7 +1457,7 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 {
 	struct kipc_queue *q = to_queue(obj);
 	struct kipc_wake_list wl = { };
-	u64 old, new = set->max_bytes;
+	u64 new = set->max_bytes, queued, charge;
 	int ret = 0;
 
 	if (!(set->valid & KIPC_SET_MAX_BYTES))
@@ -1429,13 +1471,24 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 
 	/* kns->lock serialises changes of the charge. */
 	mutex_lock(&obj->kns->lock);
-	old = q->max_bytes;
-	if (new > old)
-		ret = kipc_user_charge(obj->user, new - old);
+	/*
+	 * Lowering: the new limit first, so that no message comes in beyond
+	 * it, and the charge still covers what is queued above it.
+	 */
+	spin_lock(&q->obj.lock);
+	q->max_bytes = min(q->max_bytes, new);
+	queued = q->bytes;
+	spin_unlock(&q->obj.lock);
+	charge = kipc_queue_charge(q->max_msgs, q->max_msgsize,
+				   max(new, queued));
+	if (charge > ULONG_MAX)
+		ret = -EINVAL;
+	else if (charge > obj->charge)
+		ret = kipc_user_charge(obj->user, charge - obj->charge);
 	else
-		kipc_user_uncharge(obj->user, old - new);
+		kipc_user_uncharge(obj->user, obj->charge - charge);
 	if (!ret) {
-		obj->charge = obj->charge - old + new;
+		obj->charge = charge;
 		spin_lock(&q->obj.lock);
 		q->max_bytes = new;
 		kipc_queue_wake_sender(q, &wl);

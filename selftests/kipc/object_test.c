@@ -468,12 +468,13 @@ TEST_F(obj, another_user_is_denied)
 }
 
 /*
- * Queues reserving the largest capacity allowed, until the per-user byte
- * quota says no.  Returns the errno that stopped it; the fds die with us.
+ * Queues reserving the largest capacity allowed (messages enough to fill
+ * it), until the per-user byte quota says no.  Returns the errno that
+ * stopped it; the fds die with us.
  */
 static int try_exhaust_quota(void *arg)
 {
-	struct kipc_queue_attr attr = { .max_msgs = 16, .max_msgsize = 1024 };
+	struct kipc_queue_attr attr = { .max_msgs = 1024, .max_msgsize = 65536 };
 	struct kipc_info info;
 	int dev = kt_dev();
 	unsigned long i;
@@ -512,7 +513,8 @@ TEST_F(obj, charges_return_to_zero)
 	ASSERT_EQ(0, kt_send(q, "x", 1, 0, 1, 0, NULL));
 	ASSERT_EQ(0, kt_info(self->dev, &during));
 	EXPECT_EQ(before.user_objects + 1, during.user_objects);
-	EXPECT_EQ(before.user_bytes + 4 * 256, during.user_bytes);
+	/* at least the capacity; message headers and segments count too */
+	EXPECT_LE(before.user_bytes + 4 * 256, during.user_bytes);
 	close(q);
 	ASSERT_EQ(0, kt_info(self->dev, &after));
 	EXPECT_EQ(before.user_objects, after.user_objects);

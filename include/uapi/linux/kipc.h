@@ -175,7 +175,9 @@ struct kipc_xfer {
  * the queue @recv_fd (which may be the same) -- one system call for a
  * request and its reply.  Returns the messages received; @sent reports the
  * messages sent.  A send that moved fewer than @send.count returns 0 and
- * receives nothing; a send that moved none returns its error.
+ * receives nothing; a send that moved none returns its error.  A receive
+ * that cannot be made (@recv_fd not a readable queue fd, bad @recv flags
+ * or timeout) fails the call before anything is sent.
  */
 struct kipc_sendrecv {
 	struct kipc_xfer send;
