@@ -7,7 +7,7 @@
 # failslab/fail_page_alloc, with virtio and 9p built in so that scripts/vm.sh
 # needs no modules but ours.  It lives outside the repository, in
 # $XDG_CACHE_HOME/kipc/debug (default ~/.cache/kipc/debug); the first build
-# takes 45-60 minutes on two cores, later calls return at once.  A changed
+# takes 45-90 minutes on two cores, later calls return at once.  A changed
 # scripts/debug.config is applied and built incrementally.
 #
 # Prints (shell-sourceable):
@@ -66,7 +66,7 @@ if [[ ! -f $tree/Makefile ]]; then
 fi
 
 jobs=${KIPC_DEBUG_JOBS:-$(nproc)}
-echo "debug-kernel: building the debug kernel in $tree (45-60 min on 2 CPUs; log: $log)" >&2
+echo "debug-kernel: building the debug kernel in $tree (45-90 min on 2 CPUs; log: $log)" >&2
 rm -f -- "$stamp"
 # Low priority: the machine stays usable meanwhile.
 if ! (
