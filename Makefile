@@ -7,6 +7,8 @@
 #                   VM (or natively where modules can be loaded)
 #   make bench      the comparison benchmark (see README.md)
 #   make lint       checkpatch --strict and sparse on the module
+#   make check-debug  the suite on a debug kernel (KASAN, lockdep, kmemleak,
+#                   UBSAN, fault injection), built once into the cache
 #   make vm         an interactive shell in the VM with kipc loaded
 #   make install    library, headers, pkg-config file, tools, man pages, udev
 #                   rule (PREFIX=/usr/local, DESTDIR); make uninstall
@@ -50,6 +52,28 @@ examples: lib
 check: deps
 	@$(MAKE) --no-print-directory all KVER=$(KVER)
 	$(VM) --module $(MODULE) -- env KIPC_MODULE=$(CURDIR)/$(MODULE) selftests/kipc/run_all.sh
+
+# The suite on a debug kernel: KASAN, lockdep, kmemleak, UBSAN, and failslab
+# for fault_test.  scripts/debug-kernel.sh builds it once (45-90 min) into
+# $(CACHE)/debug; the module is built against that tree and the VM boots its
+# bzImage.  Everything runs several times slower there, so the stress tests
+# get fewer rounds (DEBUG_ENV) and the VM more memory and time.
+.PHONY: check-debug
+DEBUG_DIR ?= $(CACHE)/debug
+DEBUG_KDIR := $(DEBUG_DIR)/linux-source-6.1
+DEBUG_MEM ?= 2048
+DEBUG_TIMEOUT ?= 14400
+DEBUG_ENV ?= KIPC_STRESS_MSGS=$(or $(KIPC_STRESS_MSGS),10000) \
+	KIPC_STRESS_OPS=$(or $(KIPC_STRESS_OPS),1000) \
+	KIPC_RING_MSGS=$(or $(KIPC_RING_MSGS),100000)
+
+check-debug:
+	@scripts/deps.sh
+	@KIPC_DEBUG_DIR=$(DEBUG_DIR) scripts/debug-kernel.sh
+	@$(MAKE) --no-print-directory all KDIR=$(DEBUG_KDIR)
+	scripts/vm.sh --kernel $(DEBUG_KDIR)/arch/x86/boot/bzImage --mem $(DEBUG_MEM) \
+		--timeout $(DEBUG_TIMEOUT) --module $(MODULE) -- \
+		env KIPC_MODULE=$(CURDIR)/$(MODULE) $(DEBUG_ENV) selftests/kipc/run_all.sh
 
 # The comparison benchmark: table, JSON, CSV and plots under results/
 # (KIPC_BENCH_OUT); BENCH_ARGS go to kipc-bench, e.g. BENCH_ARGS="-r 3".

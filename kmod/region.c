@@ -511,6 +511,13 @@ static struct kipc_object *kipc_region_alloc(const struct kipc_open *req)
 	shm = shmem_file_setup("kipc-region", a->size, VM_NORESERVE);
 	if (IS_ERR(shm)) {
 		kfree(r);
+		/*
+		 * Failing to allocate the inode is ENOSPC on 6.1, but ENOSPC
+		 * is kipc's quota error, and shmem's internal mount has no
+		 * inode or size limit to run out of: it means no memory.
+		 */
+		if (PTR_ERR(shm) == -ENOSPC)
+			return ERR_PTR(-ENOMEM);
 		return ERR_CAST(shm);
 	}
 	/* Past 2 GiB, as memfd_create() does for its file. */

@@ -29,6 +29,9 @@ in a chroot of the host's (read-only) root filesystem, in the current directory.
 
 Options:
   --kver KVER     kernel to boot (default: scripts/kver.sh)
+  --kernel IMAGE  boot this bzImage instead (e.g. a kernel tree's
+                  arch/x86/boot/bzImage); KVER defaults to its version.  With
+                  no /lib/modules/KVER, virtio and 9p must be built in.
   --module KO     insmod this .ko before CMD (repeatable, loaded in order,
                   unloaded in reverse order afterwards)
   --no-unload     leave the modules loaded (skip the rmmod check after CMD)
@@ -54,7 +57,9 @@ Environment:
 Exit status: CMD's status; 124 if the guest timed out; 125 if the kernel log
 shows a problem (BUG/WARNING/Oops/...) while CMD succeeded, if a module failed
 to load/unload, or if the guest died without reporting a status; 2 on usage
-errors.  The guest's kernel log is saved as DIR/dmesg.txt.
+errors.  The guest's kernel log is saved as DIR/dmesg.txt.  On a kernel with
+kmemleak, the guest scans for leaks after unloading the modules (the report,
+DIR/kmemleak.txt, must be empty) and the result is 125 if it finds any.
 EOF
 }
 
@@ -65,7 +70,7 @@ SCRIPT_DIR=${SELF%/*}
 readonly EXIT_TIMEOUT=124 EXIT_KERNEL=125 EXIT_USAGE=2
 
 # Kernel log lines that mean "the kernel is unhappy", even if CMD passed.
-readonly KLOG_BAD='BUG:|WARNING:|Oops|general protection fault|Call Trace|KASAN|UBSAN|kmemleak:|INFO: task .* blocked|refcount_t:|list_add corruption|list_del corruption'
+readonly KLOG_BAD='BUG:|WARNING:|Oops|general protection fault|Call Trace|KASAN|UBSAN|kmemleak:|INFO: task .* blocked|refcount_t:|list_add corruption|list_del corruption|possible circular|sleeping function called|INFO: possible|INFO: trying to register non-static key|inconsistent lock state|Disabling lock debugging|soft lockup|detected stall'
 # Written to the kernel log right before the modules are loaded; only lines
 # after it are checked, so boot-time noise (e.g. CPU-bug mitigation warnings
 # about the host CPU) is not blamed on our modules.
@@ -82,6 +87,7 @@ die() {
 # ---------------------------------------------------------------- arguments
 
 kver=
+kernel=
 modules=()
 out=
 mem=1024
@@ -97,6 +103,8 @@ while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kver) need_arg "$@"; kver=$2; shift 2 ;;
 	--kver=*) kver=${1#*=}; shift ;;
+	--kernel) need_arg "$@"; kernel=$2; shift 2 ;;
+	--kernel=*) kernel=${1#*=}; shift ;;
 	--module) need_arg "$@"; modules+=("$2"); shift 2 ;;
 	--module=*) modules+=("${1#*=}"); shift ;;
 	--out) need_arg "$@"; out=$2; shift 2 ;;
@@ -144,6 +152,23 @@ for m in ${modules[@]+"${modules[@]}"}; do
 	mod_names+=("$n")
 done
 
+# The version a bzImage announces in its setup header (as file(1) reads it).
+image_version() {
+	local off ver=
+	[[ $(head -c 518 -- "$1" | tail -c 4) == HdrS ]] || return 1
+	off=$(od -An -tu2 -j 526 -N 2 -- "$1" | tr -d ' ')
+	[[ -n $off && $off -gt 0 ]] || return 1
+	# "6.1.0-1-amd64 (builder@host) #1 SMP ...", NUL-terminated.
+	IFS=' ' read -r -d '' ver _ < <(head -c "$((off + 512 + 256))" -- "$1" | tail -c 256) || true
+	[[ -n $ver ]] && echo "$ver"
+}
+
+if [[ -n $kernel ]]; then
+	[[ -r $kernel ]] || die "kernel image not found: $kernel"
+	kernel=$(realpath -- "$kernel")
+	[[ -n $kver ]] || kver=$(image_version "$kernel") ||
+		die "cannot tell the version of $kernel (not a bzImage?): use --kver"
+fi
 [[ -n $kver ]] || kver=$("$SCRIPT_DIR/kver.sh")
 
 # ---------------------------------------------------------------- cleanup
@@ -175,7 +200,8 @@ else
 	fi
 fi
 # Never mistake results of a previous run for this one's.
-rm -f -- "$out/.vm-status" "$out/.vm-error" "$out/.vm-times" "$out/dmesg.txt"
+rm -f -- "$out/.vm-status" "$out/.vm-error" "$out/.vm-times" "$out/dmesg.txt" \
+	"$out/kmemleak.txt" "$out/modules.txt"
 
 cwd=$(pwd -P)
 
@@ -227,6 +253,13 @@ check_results() {
 		else
 			echo "vm: full kernel log: $out/dmesg.txt" >&2
 		fi
+		errs=1
+	fi
+	if [[ -s $out/kmemleak.txt ]]; then
+		echo "vm: kmemleak found unreferenced objects after the modules were unloaded:" >&2
+		sed 's/^/vm: kmemleak: /' "$out/kmemleak.txt" >&2
+		# Frees in a module that is gone print as bare addresses.
+		[[ ! -s $out/modules.txt ]] || sed 's/^/vm: module at: /' "$out/modules.txt" >&2
 		errs=1
 	fi
 
@@ -342,10 +375,17 @@ fi
 
 # ---------------------------------------------------------------- initramfs
 
-vmlinuz=/boot/vmlinuz-$kver
+vmlinuz=${kernel:-/boot/vmlinuz-$kver}
 moddir=/lib/modules/$kver
 [[ -r $vmlinuz ]] || die "no readable kernel image $vmlinuz (try: scripts/deps.sh linux-image-$kver)"
-[[ -f $moddir/modules.dep ]] || die "no $moddir/modules.dep (kernel $kver not installed?)"
+# A kernel given by --kernel may have no modules at all: then everything the
+# initramfs needs must be built in, which the guest finds out soon enough.
+moddeps=$moddir/modules.dep
+if [[ ! -f $moddeps ]]; then
+	[[ -n $kernel ]] || die "no $moddeps (kernel $kver not installed?)"
+	[[ $verbose != 1 ]] || echo "vm: no $moddeps: assuming virtio and 9p are built into $kernel" >&2
+	moddeps=
+fi
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (try: scripts/deps.sh)"
 
 # The initramfs only needs to get the 9p root mounted; everything else comes
@@ -423,6 +463,12 @@ load_module() { # name path [in-tree deps...]
 	fi
 }
 
+# Leaks from before the modules came are not theirs: report and forget them.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w $KMEMLEAK ]; then
+	echo scan >$KMEMLEAK
+	echo clear >$KMEMLEAK
+fi
 echo "'"$KLOG_MARK"'" >/dev/kmsg
 status=0
 # Load before the tmpfs mounts, so modules under the host /tmp are visible.
@@ -468,8 +514,19 @@ if [ "$KIPC_UNLOAD" = 1 ]; then
 	for name in $loaded; do
 		# The test may have unloaded (or reloaded) it itself.
 		[ -e "/sys/module/$name" ] || continue
+		# Where it was, to read kmemleak backtraces into it once it is gone.
+		echo "$name .text $(cat /sys/module/$name/sections/.text 2>/dev/null)" >>/kipc-out/modules.txt
 		chroot $R "$RMMOD" "$name" || err "rmmod $name failed (still in use, or no module_exit?)"
 	done
+fi
+# With kmemleak: what the modules left unreferenced.  Objects younger than
+# 5 s are not reported, and a second scan catches what the first still saw
+# referenced from a stale pointer (as kmemleak.rst advises).
+if [ -w $KMEMLEAK ]; then
+	sleep 6
+	echo scan >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK >/kipc-out/kmemleak.txt
 fi
 
 dmesg >/kipc-out/dmesg.txt
@@ -490,7 +547,7 @@ resolve_initramfs_modules() {
 		base=${path##*/}
 		base=${base%%.ko*}
 		by_name[${base//-/_}]=$path
-	done <"$moddir/modules.dep"
+	done <"$moddeps"
 
 	add() {
 		local p=$1 i
@@ -537,8 +594,10 @@ build_initramfs() {
 		[[ $applet == busybox ]] || ln -s busybox "$tmp/bin/$applet"
 	done
 
-	local mods
-	mods=$(resolve_initramfs_modules) || exit "$EXIT_USAGE"
+	local mods=
+	if [[ -n $moddeps ]]; then
+		mods=$(resolve_initramfs_modules) || exit "$EXIT_USAGE"
+	fi
 	: >"$tmp/etc/modules.order"
 	while IFS= read -r rel; do
 		[[ -n $rel ]] || continue
@@ -576,7 +635,7 @@ cache_key=$(
 	{
 		cat -- "$SELF"
 		echo "$kver"
-		stat -Lc '%n %s %Y' -- "$vmlinuz" "$moddir/modules.dep" "$(command -v busybox || echo none)"
+		stat -Lc '%n %s %Y' -- "$vmlinuz" ${moddeps:+"$moddeps"} "$(command -v busybox || echo none)"
 	} | sha256sum
 )
 cache_key=${cache_key%% *}
@@ -619,7 +678,7 @@ extract_vmlinux() {
 }
 
 boot_kernel=$vmlinuz
-if grep -qx 'CONFIG_PVH=y' "/boot/config-$kver" 2>/dev/null; then
+if [[ -z $kernel ]] && grep -qx 'CONFIG_PVH=y' "/boot/config-$kver" 2>/dev/null; then
 	vmlinux=$cache_dir/vmlinux-$kver
 	vmlinux_key=$(stat -Lc '%s %Y' -- "$vmlinuz")
 	if [[ -s $vmlinux && -f $vmlinux.key && $(<"$vmlinux.key") == "$vmlinux_key" ]]; then
