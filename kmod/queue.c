@@ -856,6 +856,23 @@ static int kipc_queue_check_msg(struct kipc_queue *q, const struct kipc_msg *m)
 	return 0;
 }
 
+/*
+ * Copy @n descriptors of a batch.  Those before an unreadable one still
+ * count: returns how many were copied, with *@ret = -EFAULT if not all.
+ */
+static u32 kipc_xfer_copy_descs(struct kipc_msg *m,
+				const struct kipc_msg __user *um, u32 n,
+				int *ret)
+{
+	unsigned long left = copy_from_user(m, um, n * sizeof(*m));
+
+	if (left) {
+		*ret = -EFAULT;
+		n -= DIV_ROUND_UP(left, sizeof(*m));
+	}
+	return n;
+}
+
 static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
@@ -863,7 +880,6 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 	struct kipc_msg m[KIPC_XFER_CHUNK];
 	struct kipc_msg __user *umsgs;
 	struct kipc_deadline dl;
-	unsigned long left;
 	u32 i, k, n;
 	int ret, err;
 
@@ -881,13 +897,9 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
 	for (i = 0; i < xfer->count && !ret;) {
-		n = min_t(u32, xfer->count - i, KIPC_XFER_CHUNK);
-		left = copy_from_user(m, &umsgs[i], n * sizeof(m[0]));
-		if (left) {
-			/* The descriptors before the fault still go. */
-			n -= DIV_ROUND_UP(left, sizeof(m[0]));
-			ret = -EFAULT;
-		}
+		n = kipc_xfer_copy_descs(m, &umsgs[i],
+					 min_t(u32, xfer->count - i,
+					       KIPC_XFER_CHUNK), &ret);
 		/* Load the chunk; a bad message ends the batch before it. */
 		for (k = 0; k < n; k++) {
 			err = kipc_queue_check_msg(q, &m[k]);
@@ -955,7 +967,6 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 	struct kipc_msg m[KIPC_XFER_CHUNK];
 	struct kipc_msg __user *umsgs;
 	struct kipc_deadline dl;
-	unsigned long left;
 	u32 i, j, k, n;
 	int ret, err;
 
@@ -968,11 +979,7 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 		/* A peek of several would see the same message again. */
 		n = (xfer->flags & KIPC_F_PEEK) ? 1 :
 		    min_t(u32, xfer->count - i, KIPC_XFER_CHUNK);
-		left = copy_from_user(m, &umsgs[i], n * sizeof(m[0]));
-		if (left) {
-			n -= DIV_ROUND_UP(left, sizeof(m[0]));
-			ret = -EFAULT;
-		}
+		n = kipc_xfer_copy_descs(m, &umsgs[i], n, &ret);
 		k = 0;
 		/* Block for the first message only (MSG_WAITFORONE). */
 		if (!i && n) {
