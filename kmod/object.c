@@ -410,12 +410,15 @@ static struct file *kipc_object_file(struct kipc_object *obj, u32 flags)
 /*
  * Create an object and its first file, under kns->lock so that the name
  * check and the insertion are one step.  The file owns the initial
- * reference: on any later failure, fput() undoes everything.
+ * reference: on any later failure, fput() undoes everything.  If no file
+ * could be made, *@unmade is the object, for the caller to put once
+ * kns->lock is dropped: its release takes kipc_ns_mutex, which comes first.
  */
 static struct file *kipc_create_locked(struct kipc_ns *kns,
 				       const struct kipc_type_ops *ops,
 				       const struct kipc_open *req,
-				       u32 __user *uid_out)
+				       u32 __user *uid_out,
+				       struct kipc_object **unmade)
 {
 	unsigned long charge = 0;
 	struct kipc_object *obj;
@@ -468,7 +471,7 @@ static struct file *kipc_create_locked(struct kipc_ns *kns,
 	file = kipc_object_file(obj, req->flags);
 	if (IS_ERR(file)) {
 		kfree(name);
-		kipc_object_put(obj);
+		*unmade = obj;
 		return file;
 	}
 
@@ -608,8 +611,8 @@ static int kipc_check_name(const char *name, size_t size)
 
 long kipc_open_object(struct kipc_open __user *uarg)
 {
+	struct kipc_object *obj, *unmade = NULL;
 	const struct kipc_type_ops *ops;
-	struct kipc_object *obj;
 	struct kipc_open *req;
 	struct kipc_ns *kns;
 	struct file *file;
@@ -671,14 +674,18 @@ long kipc_open_object(struct kipc_open __user *uarg)
 			obj = NULL;
 			file = ERR_PTR(-EEXIST);
 		} else if (!obj && (req->flags & KIPC_O_CREAT)) {
-			file = kipc_create_locked(kns, ops, req, &uarg->id);
+			file = kipc_create_locked(kns, ops, req, &uarg->id,
+						  &unmade);
 		}
 	} else {
-		file = kipc_create_locked(kns, ops, req, &uarg->id);
+		file = kipc_create_locked(kns, ops, req, &uarg->id, &unmade);
 	}
 	if (obj && !kref_get_unless_zero(&obj->ref))
 		obj = NULL;
 	mutex_unlock(&kns->lock);
+
+	if (unmade)
+		kipc_object_put(unmade);
 
 	/* Outside the lock: our reference may turn out to be the last. */
 	if (obj) {

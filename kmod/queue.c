@@ -1251,6 +1251,9 @@ static int kipc_queue_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!q->ring)
 		return -ENODEV;
+	/* As for a region: a removed ring takes no new peers. */
+	if (kipc_removed(&q->obj))
+		return -EIDRM;
 	return kipc_ring_mmap(q->ring, vma);
 }
 

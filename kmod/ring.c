@@ -329,6 +329,9 @@ long kipc_ring_ioctl(struct kipc_object *obj, struct kipc_ring *r,
 	case KIPC_IOC_RING_WAIT:
 		return kipc_ring_wait(obj, r, file, (void __user *)arg);
 	case KIPC_IOC_RING_WAKE:
+		/* Only a peer can have moved an index; a reader just watches. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		return kipc_ring_wake(r, arg);
 	default:
 		return -ENOTTY;

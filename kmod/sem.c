@@ -1004,6 +1004,9 @@ static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start > size)
 		return -EINVAL;
+	/* Like every other operation on a removed set. */
+	if (kipc_removed(&s->obj))
+		return -EIDRM;
 
 	words = READ_ONCE(s->words);
 	if (!words) {

@@ -376,6 +376,10 @@ TEST(mmap_rejects_what_it_cannot_map)
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_NE(0, mprotect(p, page, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(0, munmap(p, ri.map_size));
+	/* Nor may it wake the peers: it cannot have moved an index. */
+	EXPECT_EQ(-1, ioctl(ro, KIPC_IOC_RING_WAKE, KIPC_RING_DATA));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(0, ioctl(wo, KIPC_IOC_RING_WAKE, KIPC_RING_DATA | KIPC_RING_ROOM));
 
 	/* Exactly the size: it cannot grow, but may shrink. */
 	p = MAP(ri.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -930,6 +934,11 @@ TEST_F(ring, removal_wakes_sleepers_with_eidrm)
 	EXPECT_EQ(-EIDRM, ring_wait(self->fd, KIPC_RING_ROOM, 0, -1));
 	/* The memory stays mapped: removal takes nothing from under a peer. */
 	EXPECT_EQ(0, kipc_ring_try_send(&self->r, "z", 1, 0));
+	/* But no new peer maps it, as with a removed region. */
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->r.map_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, self->fd, 0));
+	EXPECT_EQ(EIDRM, errno);
 }
 
 TEST_F(ring, killed_waiter_leaves_nothing_behind)

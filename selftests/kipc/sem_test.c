@@ -1487,6 +1487,10 @@ TEST_F(sem, removal_sends_fast_path_users_to_eidrm)
 	EXPECT_EQ(-EIDRM, kt_fast_post(self->s, w, 0, KIPC_SEM_VMX));
 	EXPECT_EQ(KIPC_SEM_KERNEL, w[0]);
 	munmap((void *)w, NSEMS * sizeof(*w));
+	/* The mapping stayed; a new one is refused like every other call. */
+	errno = 0;
+	EXPECT_EQ(NULL, kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EIDRM, errno);
 }
 
 TEST_F(sem, posix_fast_path_reaches_value_max)
