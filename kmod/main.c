@@ -136,4 +136,4 @@ module_exit(kipc_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The kipc authors");
 MODULE_DESCRIPTION("Kernel-managed IPC objects: message queues, shared regions, semaphores");
-MODULE_VERSION("0.1");
+MODULE_VERSION(KIPC_VERSION);

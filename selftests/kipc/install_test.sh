@@ -197,6 +197,8 @@ modprobed() {
 	[ -c /dev/kipc ] || return 1
 	# The module modprobe loaded is the one this tree built.
 	[ "$(cat /sys/module/kipc/srcversion)" = "$(modinfo -F srcversion "$top/kmod/kipc.ko")" ] || return 1
+	# And it carries the package's version, the one dkms.conf registers.
+	[ "$(cat /sys/module/kipc/version)" = "$version" ] || return 1
 	modprobe -r -d "$mods" kipc && ! grep -q '^kipc ' /proc/modules
 }
 if [ -e /proc/modules ] && [ -n "$KIPC_MODULE" ] &&
