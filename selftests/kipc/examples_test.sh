@@ -28,6 +28,7 @@ for ex in prodcons shmring; do
 	else
 		fail=$((fail + 1))
 		echo "not ok $n $ex runs and cleans up (exit $status, $left objects left)"
+		"$kipcs" -n 2>&1 | sed 's/^/# left: /'
 	fi
 done
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"

@@ -10,9 +10,14 @@ n=0
 
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
 not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+check() { desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; return 1; fi; }
 refused() { ! rmmod kipc 2>/dev/null && grep -q '^kipc ' /proc/modules; }
 unloads() { rmmod kipc && ! grep -q '^kipc ' /proc/modules && insmod "$KIPC_MODULE"; }
+# On a failure: who the creator of what is left was, to find the leaker.
+leftovers() {
+	../../tools/kipcs -n 2>&1 | sed 's/^/# left: /'
+	ps -eo pid,user,args 2>/dev/null | grep -v ' ps -eo\| sed ' | sed 's/^/# ps: /'
+}
 
 echo "TAP version 13"
 if [ "$(id -u)" != 0 ] || [ -z "$KIPC_MODULE" ] || [ ! -e /proc/modules ]; then
@@ -50,7 +55,7 @@ hold ringmap "rmmod refused while a ring is mapped, its fds closed"
 ./kipc_holder named rmmod-test-pin
 check "rmmod refused while a named object exists" refused
 ./kipc_holder unlink rmmod-test-pin
-check "rmmod succeeds after the last holder is gone" unloads
+check "rmmod succeeds after the last holder is gone" unloads || leftovers
 check "the reloaded module works" ./kipc_holder named rmmod-test-again
 ./kipc_holder unlink rmmod-test-again
 
