@@ -16,7 +16,7 @@ unloads() { rmmod kipc && ! grep -q '^kipc ' /proc/modules && insmod "$KIPC_MODU
 # On a failure: who the creator of what is left was, to find the leaker.
 leftovers() {
 	../../tools/kipcs -n 2>&1 | sed 's/^/# left: /'
-	ps -eo pid,user,args 2>/dev/null | grep -v ' ps -eo\| sed ' | sed 's/^/# ps: /'
+	ps -eo pid,user,args 2>/dev/null | sed 's/^/# ps: /'
 }
 
 echo "TAP version 13"
