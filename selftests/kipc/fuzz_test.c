@@ -1688,7 +1688,7 @@ static void op_ring_wake(struct fz *z)
 
 	if (!o)
 		return;
-	fz_call_init(&c, OP_RING_WAKE, ES(ENOTTY, EINVAL));
+	fz_call_init(&c, OP_RING_WAKE, ES(ENOTTY, EINVAL, EBADF));
 	arg = one_in(z, 4) ? fz_boundary(z, 8) : 1 + rn(z, 3);
 	ret = ioctl(o->fd, KIPC_IOC_RING_WAKE, arg);
 	err = ret < 0 ? errno : 0;
