@@ -20,6 +20,7 @@
  * (ring.c): it has no kernel messages, and only mmap, poll and the ring
  * ioctls apply to it.
  */
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/math64.h>
 #include <linux/poll.h>
@@ -365,12 +366,21 @@ static struct kipc_qmsg *kipc_queue_find(struct kipc_queue *q, u32 flags,
 	return best;
 }
 
-/* Wake the first blocked sender whose message now fits. */
+/*
+ * Wake the first blocked sender whose message now fits.  One, not all (no
+ * herd on a busy queue): so a woken sender that leaves room unused -- it
+ * handed its message straight to a receiver, or needed less than was
+ * freed -- must call this again as it leaves, or the next would sleep
+ * beside free room.
+ */
 static void kipc_queue_wake_sender(struct kipc_queue *q,
 				   struct kipc_wake_list *wl)
 {
 	struct kipc_qwaiter *w;
 
+	/* Full by count: nobody fits, and a long list need not be walked. */
+	if (!kipc_queue_fits(q, 0))
+		return;
 	list_for_each_entry(w, &q->senders, link) {
 		if (kipc_queue_fits(q, w->need)) {
 			kipc_waiter_done(w, 0, wl);
@@ -437,6 +447,33 @@ static void kipc_queue_take_notification(struct kipc_queue *q,
 	q->notify_pid = NULL;
 }
 
+/*
+ * mq_notify()'s signal is for the whole process, as ipc/mqueue.c sends it,
+ * but no exported call sends a process-directed signal with a siginfo.  So
+ * pick the thread complete_signal() would: one that does not block @signo
+ * (a thread in sigwaitinfo() has it unblocked meanwhile), else the leader.
+ */
+static struct task_struct *kipc_notify_target(struct pid *pid, int signo)
+{
+	struct task_struct *leader, *t, *target = NULL;
+
+	rcu_read_lock();
+	leader = pid_task(pid, PIDTYPE_TGID);
+	if (leader) {
+		target = leader;
+		for_each_thread(leader, t) {
+			if (!(t->flags & PF_EXITING) &&
+			    !sigismember(&t->blocked, signo)) {
+				target = t;
+				break;
+			}
+		}
+		get_task_struct(target);
+	}
+	rcu_read_unlock();
+	return target;
+}
+
 static void kipc_notification_deliver(struct kipc_notification *n)
 {
 	struct kernel_siginfo info;
@@ -444,18 +481,19 @@ static void kipc_notification_deliver(struct kipc_notification *n)
 
 	if (!n->pid)
 		return;
-	if (n->how == KIPC_NOTIFY_SIGNAL) {
+	task = n->how == KIPC_NOTIFY_SIGNAL ?
+	       kipc_notify_target(n->pid, n->signo) : NULL;
+	if (task) {
 		clear_siginfo(&info);
 		info.si_signo = n->signo;
 		info.si_code = SI_MESGQ;
 		info.si_value.sival_ptr = (void __user *)(uintptr_t)n->value;
+		/* The sender as the registrant's namespaces name it. */
 		info.si_pid = task_tgid_nr_ns(current, ns_of_pid(n->pid));
-		info.si_uid = from_kuid_munged(current_user_ns(), current_uid());
-		task = get_pid_task(n->pid, PIDTYPE_PID);
-		if (task) {
-			send_sig_info(n->signo, &info, task);
-			put_task_struct(task);
-		}
+		info.si_uid = from_kuid_munged(task_cred_xxx(task, user_ns),
+					       current_uid());
+		send_sig_info(n->signo, &info, task);
+		put_task_struct(task);
 	}
 	put_pid(n->pid);
 }
@@ -534,8 +572,6 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			break;
 		}
 		if (err) {
-			/* We may have been picked for the room: pass it on. */
-			kipc_queue_wake_sender(q, &wl);
 			ret = err;
 			break;
 		}
@@ -568,6 +604,8 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 		else if (self.result)
 			err = self.result;
 	}
+	/* We may have been woken for room we did not use: pass it on. */
+	kipc_queue_wake_sender(q, &wl);
 	spin_unlock(&q->obj.lock);
 
 	kipc_wake_list_run(&wl);
@@ -1506,6 +1544,9 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 	}
 	mutex_unlock(&obj->kns->lock);
 	kipc_wake_list_run(&wl);
+	/* A raised limit is room for pollers too. */
+	if (!ret)
+		kipc_queue_poll_wake(q);
 	return ret;
 }
 

@@ -487,6 +487,45 @@ TEST_F(q, blocked_sender_proceeds_when_room_frees)
 	EXPECT_EQ(0, st.queue.send_waiters);
 }
 
+/*
+ * One receive frees room for several blocked senders; each sender woken
+ * passes the wake-up on, so none sleeps beside free room.
+ */
+TEST(room_freed_for_many_reaches_every_sender)
+{
+	struct kipc_queue_attr attr = { .max_msgs = 100, .max_msgsize = 100,
+					.max_bytes = 100 };
+	char buf[100] = { 0 };
+	int dev = kt_dev(), q, i;
+	struct kipc_stat st;
+	pid_t pid[3];
+
+	q = kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+		    0600, &attr, sizeof(attr), NULL);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_send(q, buf, 100, 0, 1, KIPC_F_NONBLOCK, NULL));
+	for (i = 0; i < 3; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0)
+			_exit(-kt_send(q, buf, 10, 0, 1, 0, NULL));
+	}
+	ASSERT_TRUE(kt_wait_until(q, &st, st.queue.send_waiters == 3));
+	ASSERT_EQ(100, kt_recv(q, buf, sizeof(buf), NULL, 0, KIPC_F_NONBLOCK,
+			       NULL));
+	/* No further receive: the one that freed the room is enough. */
+	EXPECT_TRUE(kt_wait_until(q, &st, st.queue.msgs == 3));
+	EXPECT_EQ(0, st.queue.send_waiters);
+	for (i = 0; i < 3; i++) {
+		/* A sender left asleep beside free room would never return. */
+		if (st.queue.msgs != 3)
+			kill(pid[i], SIGKILL);
+		EXPECT_EQ(0, kt_wait(pid[i]));
+	}
+	close(q);
+	close(dev);
+}
+
 TEST_F(q, removal_wakes_every_waiter_with_eidrm)
 {
 	struct kipc_stat st;
@@ -629,6 +668,60 @@ TEST_F(q, notify_signals_arrival_on_empty_queue_once)
 	EXPECT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
 	ASSERT_EQ(0, kt_stat(self->q, &st));
 	EXPECT_EQ(0, st.queue.notify_pid);
+}
+
+static _Atomic pid_t notified_tid;
+
+static void on_notify_tid(int sig, siginfo_t *si, void *uc)
+{
+	if (si->si_code == SI_MESGQ)
+		notified_tid = gettid();
+}
+
+/* The one thread of the process that takes SIGUSR2. */
+static void *take_sigusr2(void *arg)
+{
+	_Atomic pid_t *tid = arg;
+	sigset_t set;
+	int i;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	*tid = gettid();
+	for (i = 0; i < 1000 && !notified_tid; i++)
+		usleep(10000);
+	return NULL;
+}
+
+/*
+ * The signal is for the process, as mq_notify() says: a thread that takes
+ * it gets it, while the one that registered blocks it.
+ */
+TEST_F(q, notify_signal_goes_to_a_thread_that_takes_it)
+{
+	struct sigaction sa = { .sa_sigaction = on_notify_tid,
+				.sa_flags = SA_SIGINFO };
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR2 };
+	_Atomic pid_t tid = 0;
+	pthread_t thread;
+	sigset_t set;
+	int i;
+
+	ASSERT_EQ(0, sigaction(SIGUSR2, &sa, NULL));
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &set, NULL));
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, take_sigusr2, &tid));
+	for (i = 0; i < 1000 && !tid; i++)
+		usleep(1000);
+	ASSERT_NE(0, tid);
+	ASSERT_EQ(0, send_str(self->q, "one", 0, 1));
+	pthread_join(thread, NULL);
+	EXPECT_EQ(tid, notified_tid);
+	/* Whatever is still pending here must not run the handler later. */
+	signal(SIGUSR2, SIG_IGN);
 }
 
 TEST_F(q, notify_is_busy_for_another_process)
