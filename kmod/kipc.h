@@ -105,7 +105,7 @@ struct kipc_type_ops {
 	void (*free)(struct kipc_object *obj);
 	/* Fill the type's part of a stat, under obj->lock. */
 	void (*stat)(struct kipc_object *obj, struct kipc_stat *st);
-	/* Type-specific part of KIPC_IOC_SET, under obj->lock. */
+	/* Type-specific part of KIPC_IOC_SET; takes the locks it needs. */
 	int (*set)(struct kipc_object *obj, const struct kipc_set *set);
 };
 

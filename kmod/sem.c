@@ -417,6 +417,15 @@ static bool kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 	struct kipc_semc *c;
 	unsigned long i;
 
+	/*
+	 * Removal's sweep owns every waiter: a retry now could complete an
+	 * operation on the removed set, or move a waiter onto a counter the
+	 * sweep has passed, where it would sleep for good.
+	 */
+	if (s->obj.removed) {
+		bitmap_zero(s->dirty, s->nsems);
+		return true;
+	}
 	while ((i = find_first_bit(s->dirty, s->nsems)) < s->nsems) {
 		__clear_bit(i, s->dirty);
 		c = &s->sems[i];
@@ -642,9 +651,14 @@ static void kipc_sem_let_go(struct kipc_sem *s)
 
 /* Operations */
 
+/*
+ * Sleep until our operation is applied for us.  @wk holds the waiters our
+ * settle already granted: they are woken as we let go of the lock, not
+ * when we return, which may be never if they are what we wait for.
+ */
 static int kipc_sem_wait(struct kipc_sem *s, const struct kipc_sembuf *sops,
 			 u32 nsops, struct kipc_sem_undo *un, u32 blocking,
-			 struct kipc_deadline *dl)
+			 struct kipc_deadline *dl, struct kipc_sem_wake *wk)
 {
 	struct kipc_sem_waiter self = {
 		.task = current,
@@ -662,6 +676,7 @@ static int kipc_sem_wait(struct kipc_sem *s, const struct kipc_sembuf *sops,
 		kipc_sem_release(s);
 		__set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&s->obj.lock);
+		kipc_sem_wake_run(wk);
 
 		err = kipc_deadline_sleep(dl);
 
@@ -682,7 +697,7 @@ static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 	struct kipc_sem_undo *un = NULL, *fresh = NULL, *dead = NULL;
 	struct pid *pid = task_tgid(current);
 	struct kipc_sem_wake wk = { };
-	bool created = false;
+	bool recheck = false;
 	u32 blocking;
 	int ret;
 
@@ -700,8 +715,17 @@ static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 				kipc_sem_undo_insert(s, fresh);
 				un = fresh;
 				fresh = NULL;
-				created = true;
+				recheck = true;
 			}
+		}
+		if (un->orphan) {
+			/*
+			 * Our last fd went while another call used the record;
+			 * we use the set again (through a new fd), so it is
+			 * ours to keep, not to apply when that call ends.
+			 */
+			un->orphan = false;
+			recheck = true;
 		}
 		un->users++;
 	}
@@ -716,17 +740,18 @@ static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 			atomic64_inc(&kipc_counters.sem_waits);
 		if (ret > 0)
 			ret = dl->nonblock ? -EAGAIN :
-			      kipc_sem_wait(s, sops, nsops, un, blocking, dl);
+			      kipc_sem_wait(s, sops, nsops, un, blocking, dl,
+					    &wk);
 	}
 
 	/*
-	 * A new record counts on a later close of our last fd to be applied.
-	 * If that close came while we were on the way here, it found nothing
-	 * to do: apply the record when we are done with it instead.  The
-	 * check needs the record in the tree (so that a close after it finds
-	 * it) and cannot run under the spinlock.
+	 * A new (or revived) record counts on a later close of our last fd
+	 * to be applied.  If that close came while we were on the way here,
+	 * it found nothing to do: apply the record when we are done with it
+	 * instead.  The check needs the record in the tree (so that a close
+	 * after it finds it) and cannot run under the spinlock.
 	 */
-	if (created) {
+	if (recheck) {
 		bool orphan;
 
 		kipc_sem_unlock(s, &wk);

@@ -1032,6 +1032,59 @@ TEST_F(sem, undo_in_flight_at_last_close_applies_when_done)
 	EXPECT_EQ(0, kt_getval(self->s, 1));
 }
 
+/*
+ * The last fd went while a call was in flight, then the process opened the
+ * set again and used undo through the new fd: the record is the process's
+ * again, applied when it lets go of the new fd, not when the old call ends.
+ */
+TEST_F(sem, undo_of_a_reopened_set_waits_for_the_new_fd)
+{
+	int up[2];
+	uint32_t id = self->id;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(up));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct inflight f;
+		pthread_t t;
+		int again;
+
+		close(self->s);
+		f.fd = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0,
+			      0, 0, 0, &id);
+		if (f.fd < 0 || pthread_create(&t, NULL, undo_wait, &f))
+			_exit(1);
+		if (!kt_sem_until(kt_ncnt(f.fd, 0), 1))
+			_exit(2);
+		close(f.fd);
+		again = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0,
+			       0, 0, 0, &id);
+		/* A "lock" taken through the new fd, to be held. */
+		if (again < 0 ||
+		    kt_sem1(again, 1, 1, KIPC_SEMOP_UNDO, 0, NULL))
+			_exit(3);
+		if (write(up[1], "c", 1) != 1)
+			_exit(4);
+		pthread_join(t, NULL);
+		if (f.ret)
+			_exit(5);
+		/* The old call's end took nothing from under the new fd. */
+		if (kt_getval(again, 1) != 1 || kt_getval(again, 0) != 0)
+			_exit(6);
+		close(again);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	ASSERT_EQ(0, kt_sem1(self->s, 0, 1, 0, 0, NULL));
+	EXPECT_EQ(0, kt_wait(pid));
+	/* Letting go of the new fd reverted both calls. */
+	EXPECT_EQ(1, kt_getval(self->s, 0));
+	EXPECT_EQ(0, kt_getval(self->s, 1));
+}
+
 TEST_F(sem, setval_clears_undo_for_its_counter)
 {
 	int sync[2];
