@@ -994,6 +994,26 @@ static void *undo_wait(void *arg)
 	return NULL;
 }
 
+/*
+ * In a child holding no other fd of set @id: open it, maybe raise counter
+ * 1 with undo first (@hold), block a SEM_UNDO wait on counter 0 in a thread
+ * (@t), then close the fd under it.  0, or the child's exit code on failure.
+ */
+static int close_under_undo_wait(int dev, uint32_t id, bool hold,
+				 struct inflight *f, pthread_t *t)
+{
+	f->fd = kt_sem(dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0, 0, 0, 0, &id);
+	if (f->fd < 0 ||
+	    (hold && kt_sem1(f->fd, 1, 1, KIPC_SEMOP_UNDO, 0, NULL)) ||
+	    pthread_create(t, NULL, undo_wait, f))
+		return 1;
+	if (!kt_sem_until(kt_ncnt(f->fd, 0), 1))
+		return 2;
+	/* The blocked call keeps the file; the fd goes. */
+	close(f->fd);
+	return 0;
+}
+
 TEST_F(sem, undo_in_flight_at_last_close_applies_when_done)
 {
 	int up[2];
@@ -1007,18 +1027,13 @@ TEST_F(sem, undo_in_flight_at_last_close_applies_when_done)
 	if (pid == 0) {
 		struct inflight f;
 		pthread_t t;
+		int err;
 
 		close(self->s);
-		f.fd = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0,
-			      0, 0, 0, &id);
 		/* An undo record exists before the close. */
-		if (f.fd < 0 || kt_sem1(f.fd, 1, 1, KIPC_SEMOP_UNDO, 0, NULL) ||
-		    pthread_create(&t, NULL, undo_wait, &f))
-			_exit(1);
-		if (!kt_sem_until(kt_ncnt(f.fd, 0), 1))
-			_exit(2);
-		/* The blocked call keeps the file; the fd goes. */
-		close(f.fd);
+		err = close_under_undo_wait(self->dev, id, true, &f, &t);
+		if (err)
+			_exit(err);
 		if (write(up[1], "c", 1) != 1)
 			_exit(3);
 		pthread_join(t, NULL);
@@ -1050,16 +1065,12 @@ TEST_F(sem, undo_of_a_reopened_set_waits_for_the_new_fd)
 	if (pid == 0) {
 		struct inflight f;
 		pthread_t t;
-		int again;
+		int again, err;
 
 		close(self->s);
-		f.fd = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0,
-			      0, 0, 0, &id);
-		if (f.fd < 0 || pthread_create(&t, NULL, undo_wait, &f))
-			_exit(1);
-		if (!kt_sem_until(kt_ncnt(f.fd, 0), 1))
-			_exit(2);
-		close(f.fd);
+		err = close_under_undo_wait(self->dev, id, false, &f, &t);
+		if (err)
+			_exit(err);
 		again = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0,
 			       0, 0, 0, &id);
 		/* A "lock" taken through the new fd, to be held. */
