@@ -417,7 +417,6 @@ static struct file *kipc_object_file(struct kipc_object *obj, u32 flags)
 static struct file *kipc_create_locked(struct kipc_ns *kns,
 				       const struct kipc_type_ops *ops,
 				       const struct kipc_open *req,
-				       u32 __user *uid_out,
 				       struct kipc_object **unmade)
 {
 	unsigned long charge = 0;
@@ -482,10 +481,6 @@ static struct file *kipc_create_locked(struct kipc_ns *kns,
 	}
 	obj->id = id;
 	obj->id_listed = true;
-	if (put_user(obj->id, uid_out)) {
-		ret = -EFAULT;
-		goto err_file;
-	}
 	if (name) {
 		obj->name = name;
 		hash_add(kns->names, &obj->name_node,
@@ -521,6 +516,24 @@ err_user:
 err_name:
 	kfree(name);
 	return ERR_PTR(ret);
+}
+
+/*
+ * Take back a creation whose caller cannot be told the id: remove the
+ * object as IPC_RMID would (somebody may have found it meanwhile); its
+ * file goes with the caller's fput().
+ */
+static void kipc_create_undo(struct kipc_object *obj)
+{
+	struct kipc_ns *kns = obj->kns;
+	bool drop = false;
+	int ret;
+
+	mutex_lock(&kns->lock);
+	ret = kipc_remove_locked(obj, &drop);
+	mutex_unlock(&kns->lock);
+	if (!ret)
+		kipc_remove_finish(obj, drop);
 }
 
 /* Open another file on an object the caller holds a reference to. */
@@ -674,11 +687,10 @@ long kipc_open_object(struct kipc_open __user *uarg)
 			obj = NULL;
 			file = ERR_PTR(-EEXIST);
 		} else if (!obj && (req->flags & KIPC_O_CREAT)) {
-			file = kipc_create_locked(kns, ops, req, &uarg->id,
-						  &unmade);
+			file = kipc_create_locked(kns, ops, req, &unmade);
 		}
 	} else {
-		file = kipc_create_locked(kns, ops, req, &uarg->id, &unmade);
+		file = kipc_create_locked(kns, ops, req, &unmade);
 	}
 	if (obj && !kref_get_unless_zero(&obj->ref))
 		obj = NULL;
@@ -686,6 +698,17 @@ long kipc_open_object(struct kipc_open __user *uarg)
 
 	if (unmade)
 		kipc_object_put(unmade);
+	/*
+	 * A new object's id goes out with kns->lock dropped: a fault on the
+	 * caller's memory can take long (userfaultfd, FUSE) and would hold up
+	 * the whole namespace.  Without room for the id, no object.
+	 */
+	if (!obj && !IS_ERR(file) &&
+	    put_user(kipc_file_object(file)->id, &uarg->id)) {
+		kipc_create_undo(kipc_file_object(file));
+		fput(file);
+		file = ERR_PTR(-EFAULT);
+	}
 
 	/* Outside the lock: our reference may turn out to be the last. */
 	if (obj) {

@@ -76,6 +76,43 @@ TEST_F(obj, bad_pointers_are_efault)
 	close(q);
 }
 
+/* A request the kernel can read but not write the id back into. */
+TEST_F(obj, create_without_room_for_the_id_leaves_nothing)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kipc_info before, after;
+	struct kipc_open *req;
+	int i;
+
+	req = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, req);
+	req->type = KIPC_TYPE_QUEUE;
+	req->flags = KIPC_O_CREAT | KIPC_O_EXCL | KIPC_O_RDWR;
+	req->mode = 0600;
+	kt_copy_name(req->name, self->name);
+	ASSERT_EQ(0, mprotect(req, page, PROT_READ));
+	ASSERT_EQ(0, kt_info(self->dev, &before));
+
+	/* Named, anonymous, persistent: none survives, no fd is left. */
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(-EFAULT, kt_ret(ioctl(self->dev, KIPC_IOC_OPEN, req)));
+		ASSERT_EQ(0, mprotect(req, page, PROT_READ | PROT_WRITE));
+		if (i == 0)
+			req->name[0] = 0;
+		else
+			req->flags |= KIPC_O_PERSIST;
+		ASSERT_EQ(0, mprotect(req, page, PROT_READ));
+	}
+	EXPECT_EQ(-ENOENT, kt_open(self->dev, KIPC_TYPE_QUEUE, self->name,
+				   KIPC_O_RDWR, 0, NULL, 0, NULL));
+	ASSERT_EQ(0, kt_info(self->dev, &after));
+	EXPECT_EQ(before.objects[KIPC_TYPE_QUEUE],
+		  after.objects[KIPC_TYPE_QUEUE]);
+	EXPECT_EQ(before.user_objects, after.user_objects);
+	munmap(req, page);
+}
+
 TEST_F(obj, bad_open_requests_are_rejected)
 {
 	char longname[KIPC_NAME_MAX + 8];
