@@ -638,6 +638,7 @@ static void kipc_sem_let_go(struct kipc_sem *s)
 		return;
 
 	spin_lock(&s->obj.lock);
+	kipc_sem_settle(s, &wk);
 	un = kipc_sem_undo_find(s, pid);
 	if (un && un->users) {
 		un->orphan = true;
@@ -879,6 +880,8 @@ static long kipc_sem_setval(struct file *file,
 		return -ERANGE;
 
 	spin_lock(&s->obj.lock);
+	/* Grants still owed from earlier changes come before ours. */
+	kipc_sem_settle(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
@@ -957,6 +960,7 @@ static long kipc_sem_setall(struct file *file,
 	}
 
 	spin_lock(&s->obj.lock);
+	kipc_sem_settle(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
