@@ -73,7 +73,8 @@ check-debug:
 	@$(MAKE) --no-print-directory all KDIR=$(DEBUG_KDIR)
 	scripts/vm.sh --kernel $(DEBUG_KDIR)/arch/x86/boot/bzImage --mem $(DEBUG_MEM) \
 		--timeout $(DEBUG_TIMEOUT) --module $(MODULE) -- \
-		env KIPC_MODULE=$(CURDIR)/$(MODULE) $(DEBUG_ENV) selftests/kipc/run_all.sh
+		env KIPC_MODULE=$(CURDIR)/$(MODULE) KIPC_KDIR=$(DEBUG_KDIR) $(DEBUG_ENV) \
+		selftests/kipc/run_all.sh
 
 # The comparison benchmark: table, JSON, CSV and plots under results/
 # (KIPC_BENCH_OUT); BENCH_ARGS go to kipc-bench, e.g. BENCH_ARGS="-r 3".

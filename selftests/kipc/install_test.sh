@@ -188,7 +188,8 @@ fi
 # 11: modules_install, depmod and modprobe from a scratch INSTALL_MOD_PATH.
 modprobed() {
 	mods=$work/mods
-	make -s -C "$top" modules_install INSTALL_MOD_PATH="$mods" KVER="$kver" || return 1
+	make -s -C "$top" modules_install INSTALL_MOD_PATH="$mods" KVER="$kver" \
+		KDIR="$kdir" || return 1
 	grep -q 'kipc\.ko' "$mods/lib/modules/$kver/modules.dep" || return 1
 	if grep -q '^kipc ' /proc/modules; then
 		rmmod kipc || return 1
@@ -201,7 +202,12 @@ modprobed() {
 	[ "$(cat /sys/module/kipc/version)" = "$version" ] || return 1
 	modprobe -r -d "$mods" kipc && ! grep -q '^kipc ' /proc/modules
 }
-if [ -e /proc/modules ] && [ -n "$KIPC_MODULE" ] &&
+# The running kernel's build tree: a debug kernel's is not under /lib/modules
+# (make check-debug passes it as KIPC_KDIR).
+kdir=${KIPC_KDIR:-/lib/modules/$kver/build}
+if [ ! -d "$kdir" ]; then
+	skip "make modules_install and modprobe (no build tree for $kver: KIPC_KDIR)"
+elif [ -e /proc/modules ] && [ -n "$KIPC_MODULE" ] &&
 	[ -f "$top/kmod/kipc.ko" ]; then
 	loaded=0
 	grep -q '^kipc ' /proc/modules && loaded=1
