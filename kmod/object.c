@@ -337,18 +337,25 @@ static bool kipc_is_owner(struct kipc_object *obj)
 	       ns_capable(obj->kns->ipc_ns->user_ns, CAP_SYS_ADMIN);
 }
 
-int kipc_remove_object(struct kipc_object *obj)
+/* IPC_RMID, by the owner only unless @anyone (kipc itself taking it back). */
+static int kipc_remove(struct kipc_object *obj, bool anyone)
 {
 	struct kipc_ns *kns = obj->kns;
 	bool drop = false;
 	int ret;
 
 	mutex_lock(&kns->lock);
-	ret = kipc_is_owner(obj) ? kipc_remove_locked(obj, &drop) : -EPERM;
+	ret = (anyone || kipc_is_owner(obj)) ?
+	      kipc_remove_locked(obj, &drop) : -EPERM;
 	mutex_unlock(&kns->lock);
 	if (!ret)
 		kipc_remove_finish(obj, drop);
 	return ret;
+}
+
+int kipc_remove_object(struct kipc_object *obj)
+{
+	return kipc_remove(obj, false);
 }
 
 /* ipcperms(): the owner, group or other bits, or CAP_IPC_OWNER. */
@@ -518,24 +525,6 @@ err_name:
 	return ERR_PTR(ret);
 }
 
-/*
- * Take back a creation whose caller cannot be told the id: remove the
- * object as IPC_RMID would (somebody may have found it meanwhile); its
- * file goes with the caller's fput().
- */
-static void kipc_create_undo(struct kipc_object *obj)
-{
-	struct kipc_ns *kns = obj->kns;
-	bool drop = false;
-	int ret;
-
-	mutex_lock(&kns->lock);
-	ret = kipc_remove_locked(obj, &drop);
-	mutex_unlock(&kns->lock);
-	if (!ret)
-		kipc_remove_finish(obj, drop);
-}
-
 /* Open another file on an object the caller holds a reference to. */
 static struct file *kipc_open_existing(struct kipc_object *obj,
 				       const struct kipc_open *req,
@@ -701,11 +690,13 @@ long kipc_open_object(struct kipc_open __user *uarg)
 	/*
 	 * A new object's id goes out with kns->lock dropped: a fault on the
 	 * caller's memory can take long (userfaultfd, FUSE) and would hold up
-	 * the whole namespace.  Without room for the id, no object.
+	 * the whole namespace.  Without room for the id, no object: it is
+	 * removed as IPC_RMID would (somebody may have found it meanwhile),
+	 * and its file goes.
 	 */
 	if (!obj && !IS_ERR(file) &&
 	    put_user(kipc_file_object(file)->id, &uarg->id)) {
-		kipc_create_undo(kipc_file_object(file));
+		kipc_remove(kipc_file_object(file), true);
 		fput(file);
 		file = ERR_PTR(-EFAULT);
 	}
