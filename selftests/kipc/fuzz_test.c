@@ -2674,27 +2674,6 @@ static int race_blocked(int fd, int kind)
 	}
 }
 
-static int race_nl_remove(uint32_t type, uint32_t id, const char *name)
-{
-	struct rnl nl;
-	struct rnl_msg m;
-	int ret = rnl_open(&nl, 5000);
-
-	if (ret)
-		return ret;
-	rnl_start(&nl, &m, nl.family, NLM_F_REQUEST | NLM_F_ACK,
-		  KIPC_CMD_REMOVE, KIPC_GENL_VERSION);
-	if (name) {
-		rnl_put_u32(&m, KIPC_A_TYPE, type);
-		rnl_put_str(&m, KIPC_A_NAME, name);
-	} else {
-		rnl_put_u32(&m, KIPC_A_ID, id);
-	}
-	ret = rnl_xfer(&nl, &m, NULL, NULL);
-	rnl_close(&nl);
-	return ret;
-}
-
 static int race_remove_by(int dev, uint32_t type, uint32_t id, const char *name)
 {
 	return kt_name_req(dev, KIPC_IOC_REMOVE_BY, type, name, id);
@@ -2835,7 +2814,7 @@ TEST(blocked_calls_return_when_removed)
 					     named && race_rn(2) ? name : NULL);
 			break;
 		case RA_NL_REMOVE:
-			ret = race_nl_remove(type, id,
+			ret = rnl_remove(type, id,
 					     named && race_rn(2) ? name : NULL);
 			break;
 		default:
@@ -2923,9 +2902,9 @@ static int contest_one(int what, int how, int dev, int fd, uint32_t id,
 		case 1:
 			return race_remove_by(dev, KIPC_TYPE_QUEUE, id, NULL);
 		case 2:
-			return race_nl_remove(KIPC_TYPE_QUEUE, id, NULL);
+			return rnl_remove(KIPC_TYPE_QUEUE, id, NULL);
 		default:
-			return race_nl_remove(KIPC_TYPE_QUEUE, 0, name);
+			return rnl_remove(KIPC_TYPE_QUEUE, 0, name);
 		}
 	case CT_CREATE:
 		ret = kt_queue(dev, name, KIPC_O_CREAT | KIPC_O_EXCL | KIPC_O_RDWR,

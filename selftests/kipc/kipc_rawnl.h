@@ -509,4 +509,29 @@ static inline int rnl_check_kipc_reply(const struct rnl *r,
 	return rnl_check_attrs(0, a, len, why, whylen);
 }
 
+/*
+ * KIPC_CMD_REMOVE over a socket of its own: by @type and @name, or by @id
+ * when @name is NULL.  0 or -errno, as the kernel acked it.
+ */
+static inline int rnl_remove(uint32_t type, uint32_t id, const char *name)
+{
+	struct rnl nl;
+	struct rnl_msg m;
+	int ret = rnl_open(&nl, 5000);
+
+	if (ret)
+		return ret;
+	rnl_start(&nl, &m, nl.family, NLM_F_REQUEST | NLM_F_ACK,
+		  KIPC_CMD_REMOVE, KIPC_GENL_VERSION);
+	if (name) {
+		rnl_put_u32(&m, KIPC_A_TYPE, type);
+		rnl_put_str(&m, KIPC_A_NAME, name);
+	} else {
+		rnl_put_u32(&m, KIPC_A_ID, id);
+	}
+	ret = rnl_xfer(&nl, &m, NULL, NULL);
+	rnl_close(&nl);
+	return ret;
+}
+
 #endif /* KIPC_RAWNL_H */

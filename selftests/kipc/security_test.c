@@ -219,27 +219,6 @@ static size_t kind_map_size(int k, int fd)
 
 /* Netlink over a raw socket */
 
-static int nl_remove(uint32_t type, uint32_t id, const char *name)
-{
-	struct rnl nl;
-	struct rnl_msg m;
-	int ret = rnl_open(&nl, 5000);
-
-	if (ret)
-		return ret;
-	rnl_start(&nl, &m, nl.family, NLM_F_REQUEST | NLM_F_ACK,
-		  KIPC_CMD_REMOVE, KIPC_GENL_VERSION);
-	if (name) {
-		rnl_put_u32(&m, KIPC_A_TYPE, type);
-		rnl_put_str(&m, KIPC_A_NAME, name);
-	} else {
-		rnl_put_u32(&m, KIPC_A_ID, id);
-	}
-	ret = rnl_xfer(&nl, &m, NULL, NULL);
-	rnl_close(&nl);
-	return ret;
-}
-
 /* The replies of a GET (do or dump), as copies of their raw messages. */
 struct nl_replies {
 	int n;
@@ -394,8 +373,8 @@ static int stranger(void *arg)
 		CK_EQ(-EACCES, kt_unlink(dev, type, priv));
 		CK_EQ(-EPERM, kt_name_req(dev, KIPC_IOC_REMOVE_BY, type, priv, 0));
 		CK_EQ(-EPERM, kt_name_req(dev, KIPC_IOC_REMOVE_BY, type, NULL, id));
-		CK_EQ(-EPERM, nl_remove(type, id, NULL));
-		CK_EQ(-EPERM, nl_remove(type, 0, priv));
+		CK_EQ(-EPERM, rnl_remove(type, id, NULL));
+		CK_EQ(-EPERM, rnl_remove(type, 0, priv));
 
 		/* A public one: in and out as the mode says, still not ours. */
 		fd = kind_open(dev, k, pub, KIPC_O_RDWR, 0, NULL);
@@ -405,8 +384,8 @@ static int stranger(void *arg)
 		CK_EQ(-EPERM, kt_ret(ioctl(fd, KIPC_IOC_REMOVE)));
 		CK_EQ(-EPERM, kt_ret(ioctl(fd, KIPC_IOC_SET, &set)));
 		CK_EQ(-EACCES, kt_unlink(dev, type, pub));
-		CK_EQ(-EPERM, nl_remove(type, c->id[k][1], NULL));
-		CK_EQ(-EPERM, nl_remove(type, 0, pub));
+		CK_EQ(-EPERM, rnl_remove(type, c->id[k][1], NULL));
+		CK_EQ(-EPERM, rnl_remove(type, 0, pub));
 		len = kind_map_size(k, fd);
 		if (k != K_QUEUE) {
 			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
