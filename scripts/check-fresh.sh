@@ -24,7 +24,7 @@ top=$(cd "$here/.." && pwd)
 CACHE=${KIPC_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/kipc}
 suite=bookworm
 tarball=$CACHE/roots/$suite-pristine.tar
-tests=${FRESH_TESTS:-"object_test queue_test region_test sem_test ring_test netlink_test compat_test compat_test@kipc examples_test.sh"}
+tests=${FRESH_TESTS:-"object_test queue_test region_test sem_test netlink_test compat_test compat_test@kipc examples_test.sh"}
 [[ $tests != all ]] || tests=
 bench_args=${FRESH_BENCH_ARGS:---quick}
 ref=${FRESH_REF:-HEAD}

@@ -71,15 +71,23 @@ apt_setup() {
 			[[ $suite == "$codename" ]] || echo "deb [signed-by=$keyring] $mirror $suite main"
 		done
 	} >"$APTDIR/sources.list.tmp"
-	# (Check-Valid-Until: see buildroot.sh.)  Newer suites never win a version choice by accident: packages are
-	# named by their kernel version, and "default" asks the system's release.
+	# The other suites never win a version choice by accident: kernel
+	# packages are named by their version, and what linux-image-amd64 means
+	# is the system's release's answer.
+	for suite in $EXTRA_SUITES; do
+		[[ $suite == "$codename" ]] || printf 'Package: *\nPin: release n=%s\nPin-Priority: 100\n\n' "$suite"
+	done >"$APTDIR/preferences"
 	mv -f "$APTDIR/sources.list.tmp" "$APTDIR/sources.list"
 }
 
+# Check-Valid-Until: a mirror that is a snapshot serves Release files past
+# their Valid-Until (sid's lasts a week); signatures are still checked.
 apt_opts() {
 	printf '%s\n' \
 		-o "Dir::Etc::SourceList=$APTDIR/sources.list" \
 		-o Dir::Etc::SourceParts=/dev/null \
+		-o "Dir::Etc::Preferences=$APTDIR/preferences" \
+		-o Dir::Etc::PreferencesParts=/dev/null \
 		-o "Dir::State::Lists=$APTDIR/lists" \
 		-o "Dir::Cache=$APTDIR" \
 		-o Dir::State::Status=/dev/null \
@@ -344,7 +352,7 @@ default() {
 	fi
 	# Nothing here: what linux-image-amd64 of this release would install.
 	apt_update
-	meta=$(kapt apt-cache depends linux-image-amd64 -o "APT::Default-Release=$(. /etc/os-release && echo "$VERSION_CODENAME")" 2>/dev/null |
+	meta=$(kapt apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\([^ ]*\)$/\1/p' | head -n 1)
 	[[ -n $meta ]] || die "no kernel installed, and the mirror names none for linux-image-amd64"
 	echo "$meta"
