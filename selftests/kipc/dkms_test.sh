@@ -26,9 +26,12 @@ check() {
 }
 
 kver=$(uname -r)
+# Headers fetched into kipc's cache are not under /lib/modules (make
+# check-dkms passes their path).
+kdir=${KIPC_KDIR:-/lib/modules/$kver/build}
 echo "TAP version 13"
 if [ "$(id -u)" != 0 ] || ! command -v dkms >/dev/null 2>&1 ||
-	[ ! -e /proc/modules ] || [ ! -d "/lib/modules/$kver/build" ] ||
+	[ ! -e /proc/modules ] || [ ! -d "$kdir" ] ||
 	[ ! -f "$top/dkms.conf" ]; then
 	echo "1..0 # SKIP needs root, dkms (scripts/deps.sh dkms), /proc/modules and headers for $kver"
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
@@ -63,7 +66,7 @@ check "dkms add kipc/$version (dkms.conf, version from VERSION)" added
 
 # 2
 built() {
-	dkms build "kipc/$version" -k "$kver" || { cat "$work/dkms/kipc/$version/build/make.log"; return 1; }
+	dkms build "kipc/$version" -k "$kver" --kernelsourcedir "$kdir" || { cat "$work/dkms/kipc/$version/build/make.log"; return 1; }
 	ko=$(find "$work/dkms/kipc/$version/$kver" -name 'kipc.ko*' | head -n 1)
 	[ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kver" ]
 }
@@ -71,7 +74,7 @@ check "dkms build compiles kipc.ko for $kver" built
 
 # 3
 installed() {
-	dkms install --no-depmod "kipc/$version" -k "$kver" || return 1
+	dkms install --no-depmod "kipc/$version" -k "$kver" --kernelsourcedir "$kdir" || return 1
 	depmod -b "$root" "$kver" 2>/dev/null
 	dkms status kipc | grep -q "kipc/$version, $kver, .*: installed" &&
 		grep -q 'updates/dkms/kipc\.ko' "$root/lib/modules/$kver/modules.dep"
