@@ -25,6 +25,13 @@ default_pkgs=(
 	stress-ng
 	xz-utils
 	zstd
+	# What the suite runs in the guest, which a minimal root lacks:
+	# mount (run_all.sh), ps, and the man page checks of docs_test.
+	mount
+	procps
+	groff
+	mandoc
+	man-db
 )
 # No kernel packages: scripts/kernel.sh fetches the kernels it boots and
 # builds against into the cache instead of installing them, so that a test
