@@ -10,7 +10,9 @@
 # so the module must not be loaded by anyone else (make check-dkms boots
 # the VM without it), and reloads KIPC_MODULE afterwards if it was.
 cd "$(dirname "$0")" || exit 1
-top=$(cd ../.. && pwd)
+# Root-only: the tree where it was built (run_all.sh may run us from a
+# bind mount of it, where Kbuild would not find its modules.order paths).
+top=${KIPC_TREE:-$(cd ../.. && pwd)}
 pass=0
 fail=0
 n=0

@@ -18,7 +18,7 @@ if [ "$(id -u)" = 0 ] && [ -z "$KIPC_TREE_SHOWN" ] &&
 	exec unshare --mount --propagation private sh -c '
 		d=$(mktemp -d /tmp/kipc-tree.XXXXXX) && chmod 755 "$d" &&
 			mount --bind "$1" "$d" || exit 1
-		(cd "$d/selftests/kipc" && KIPC_TREE_SHOWN=1 exec ./run_all.sh)
+		(cd "$d/selftests/kipc" && KIPC_TREE_SHOWN=1 KIPC_TREE=$1 exec ./run_all.sh)
 		rc=$?
 		umount "$d" && rmdir "$d"
 		exit $rc' sh "$top"
