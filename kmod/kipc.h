@@ -193,6 +193,8 @@ int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
  * Sleep in TASK_INTERRUPTIBLE, set by the caller, until woken, the deadline
  * passes (-ETIMEDOUT) or a signal arrives: -ERESTARTNOHAND, or -EINTR for a
  * relative timeout, which a restart would start over (object.c says why).
+ * A call that had an effect before it slept (SENDRECV's send) turns
+ * -ERESTARTNOHAND into -EINTR: a restart would repeat the effect.
  */
 int kipc_deadline_sleep(struct kipc_deadline *dl);
 

@@ -2,8 +2,9 @@
 /*
  * kipc's blocking calls as the rest of the system sees them: what a stop
  * (SIGSTOP/SIGCONT, a ptrace stop) does to a wait and its timeout, on a
- * queue, a semaphore set and a ring; a waiter whose parent dies; a fork
- * while a thread waits.  One behaviour per test.
+ * queue, a semaphore set and a ring; a wait that cannot be restarted once
+ * it had an effect; a waiter whose parent dies; a fork while a thread
+ * waits.  One behaviour per test.
  *
  * A waiter runs in a child, which reports its call's result and how long it
  * took through a pipe, so that the parent can stop and continue it.
@@ -394,6 +395,64 @@ TEST_F(wt, untimed_wait_survives_stops)
 		EXPECT_LE(0, o.ret) TH_LOG("kind %u: %s", i, strerror(-o.ret));
 		waiter_fini(&w);
 	}
+}
+
+/*
+ * A request and its reply in one call: once the request went, a stop in
+ * the receive must not restart the call, which would send it again.
+ */
+TEST_F(wt, stopped_sendrecv_sends_once)
+{
+	struct kipc_msg req = { .buf = (uintptr_t)"req", .len = 3, .type = 1 };
+	char buf[16];
+	struct kipc_msg rep = { .buf = (uintptr_t)buf, .len = sizeof(buf) };
+	struct kipc_sendrecv sr;
+	struct kipc_stat st;
+	int q, r, status, pfd[2];
+	struct outcome o;
+	pid_t pid;
+
+	q = kt_anon_queue(self->dev, 8, 64);
+	r = kt_anon_queue(self->dev, 8, 64);
+	ASSERT_LE(0, q);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		memset(&sr, 0, sizeof(sr));
+		sr.send.msgs = (uintptr_t)&req;
+		sr.send.count = 1;
+		sr.recv.msgs = (uintptr_t)&rep;
+		sr.recv.count = 1;
+		sr.recv_fd = r;
+		o.ret = kt_ret(ioctl(q, KIPC_IOC_SENDRECV, &sr));
+		o.ms = sr.sent;
+		_exit(write(pfd[1], &o, sizeof(o)) == sizeof(o) ? 0 : 1);
+	}
+	close(pfd[1]);
+	ASSERT_TRUE(kt_wait_until(r, &st, st.queue.recv_waiters == 1));
+	kill(pid, SIGSTOP);
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	kill(pid, SIGCONT);
+	/* Restarted (asleep again) or returned: either way, settle first. */
+	if (!reported(pfd[0], 500)) {
+		ASSERT_TRUE(kt_wait_until(r, &st, st.queue.recv_waiters == 1));
+		ASSERT_EQ(0, kt_send(r, "rep", 3, 0, 1, 0, NULL));
+	}
+	ASSERT_TRUE(reported(pfd[0], 5000));
+	ASSERT_EQ(sizeof(o), read(pfd[0], &o, sizeof(o)));
+	EXPECT_EQ(0, kt_wait(pid));
+	ASSERT_EQ(0, kt_stat(q, &st));
+	EXPECT_EQ(1, st.queue.msgs) TH_LOG("the request was sent %llu times",
+					   (unsigned long long)st.queue.msgs);
+	/* What the caller learns: the request went, the reply did not come. */
+	EXPECT_EQ(-EINTR, o.ret);
+	EXPECT_EQ(1, o.ms);
+	close(pfd[0]);
+	close(r);
+	close(q);
 }
 
 /* Process life around a wait */
