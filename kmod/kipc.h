@@ -184,7 +184,7 @@ struct kipc_deadline {
 	bool timed;
 	bool restart;			/* made again, it would end the same */
 	clockid_t clock;
-	ktime_t expires;		/* absolute, on @clock */
+	ktime_t expires;		/* absolute, on @clock (the host's) */
 };
 
 int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,

@@ -25,6 +25,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
@@ -1007,6 +1008,26 @@ int kipc_object_release(struct inode *inode, struct file *file)
  * CLOCK_MONOTONIC deadline: it restarts, and still ends in time.
  */
 
+/*
+ * An absolute CLOCK_MONOTONIC time from user space is on the caller's clock,
+ * which its time namespace may shift from the host's that hrtimers run on.
+ * clock_nanosleep(2) and futex(2) convert with timens_ktime_to_host(), which
+ * calls a function modules cannot; timens_add_monotonic() gives the offset
+ * (and nothing without CONFIG_TIME_NS).  As there, a time before the offset
+ * has passed, and one that would overflow is as good as never.
+ */
+static ktime_t kipc_monotonic_to_host(ktime_t t)
+{
+	struct timespec64 ts = { };
+	ktime_t offset;
+
+	timens_add_monotonic(&ts);
+	offset = timespec64_to_ktime(ts);
+	if (offset < 0 && t > KTIME_MAX + offset)
+		return KTIME_MAX;
+	return t < offset ? 0 : t - offset;
+}
+
 int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
 		       const struct kipc_timeout *to, bool file_nonblock)
 {
@@ -1030,6 +1051,8 @@ int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
 		dl->clock = to->clockid;
 		/* A time before the epoch has simply passed. */
 		dl->expires = ts.tv_sec < 0 ? 0 : timespec64_to_ktime(ts);
+		if (dl->clock == CLOCK_MONOTONIC)
+			dl->expires = kipc_monotonic_to_host(dl->expires);
 	} else {
 		if (ts.tv_sec < 0)
 			return -EINVAL;

@@ -3,8 +3,8 @@
  * kipc's blocking calls as the rest of the system sees them: what a stop
  * (SIGSTOP/SIGCONT, a ptrace stop) does to a wait and its timeout, on a
  * queue, a semaphore set and a ring; a wait that cannot be restarted once
- * it had an effect; a waiter whose parent dies; a fork while a thread
- * waits.  One behaviour per test.
+ * it had an effect; deadlines in a time namespace; a waiter whose parent
+ * dies; a fork while a thread waits.  One behaviour per test.
  *
  * A waiter runs in a child, which reports its call's result and how long it
  * took through a pipe, so that the parent can stop and continue it.
@@ -453,6 +453,119 @@ TEST_F(wt, stopped_sendrecv_sends_once)
 	close(pfd[0]);
 	close(r);
 	close(q);
+}
+
+/* Time namespaces */
+
+/*
+ * Enter a new time namespace whose CLOCK_MONOTONIC runs @offset seconds
+ * ahead; only children made afterwards live in it.  0 or -errno.
+ */
+static int enter_time_ns(long offset)
+{
+	char buf[64];
+	int fd, n;
+
+	if (unshare(kt_is_root() ? CLONE_NEWTIME :
+		    CLONE_NEWUSER | CLONE_NEWTIME))
+		return -errno;
+	fd = open("/proc/self/timens_offsets", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d %ld 0\n", CLOCK_MONOTONIC, offset);
+	if (write(fd, buf, n) != n) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * In a new time namespace @offset seconds ahead of the host, wait until
+ * 300 ms from the namespace's now, and report in @o.  The exit status is
+ * 0 when the waiter answered, 2 when it did not within 5 s, 4 when no time
+ * namespace can be made here.
+ */
+static int wait_in_time_ns(struct waiter *w, long offset, struct outcome *o)
+{
+	int pfd[2], ret;
+	pid_t pid;
+
+	ret = enter_time_ns(offset);
+	if (ret) {
+		fprintf(stderr, "# no time namespace: %s\n", strerror(-ret));
+		return 4;
+	}
+	/* Only children made from now on live in the namespace. */
+	if (pipe(pfd))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		int64_t t0 = kt_now_ms();
+
+		waiter_absolute(w, 300);
+		o->ret = waiter_call(w);
+		o->ms = kt_now_ms() - t0;
+		_exit(write(pfd[1], "", 1) == 1 ? 0 : 1);
+	}
+	if (!reported(pfd[0], 5000)) {
+		kill(pid, SIGKILL);
+		kt_wait(pid);
+		return 2;
+	}
+	return kt_wait(pid);
+}
+
+/*
+ * An absolute CLOCK_MONOTONIC deadline is a time on the caller's clock,
+ * which a time namespace shifts (clock_nanosleep(2) and futex(2) take it
+ * so): 300 ms from the caller's now is 300 ms from now, with the clock
+ * set ahead of the host's or behind it.
+ */
+TEST_F(wt, absolute_deadline_is_on_the_callers_clock)
+{
+	struct outcome *o;
+	struct timespec host;
+	struct waiter w;
+	long offsets[2];
+	unsigned int i;
+	int ret = 0;
+	pid_t pid;
+
+	o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, o);
+	ASSERT_EQ(0, waiter_init(&w, self->dev, ON_QUEUE));
+	clock_gettime(CLOCK_MONOTONIC, &host);
+	offsets[0] = 100000;
+	/* Behind by all of the uptime but a second: the clock stays >= 0. */
+	offsets[1] = 1 - host.tv_sec;
+	for (i = 0; i < 2; i++) {
+		if (!offsets[i])
+			continue;
+		memset(o, 0, sizeof(*o));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(wait_in_time_ns(&w, offsets[i], o));
+		ret = kt_wait(pid);
+		if (ret == 4)
+			break;
+		EXPECT_EQ(0, ret) TH_LOG("offset %ld s: the waiter did not return in 5 s",
+					 offsets[i]);
+		if (ret)
+			continue;
+		TH_LOG("offset %ld s: %s in %lld ms", offsets[i],
+		       strerror(-o->ret), (long long)o->ms);
+		EXPECT_EQ(-ETIMEDOUT, o->ret);
+		EXPECT_LE(280, o->ms);
+		EXPECT_GT(3000, o->ms);
+	}
+	waiter_fini(&w);
+	munmap(o, sizeof(*o));
+	if (ret == 4)
+		SKIP(return, "cannot make a time namespace here");
 }
 
 /* Process life around a wait */
