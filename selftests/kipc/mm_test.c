@@ -3,8 +3,9 @@
  * kipc regions and rings against the memory manager and process life:
  * children that share the mm (CLONE_VM without threads, vfork), exec with
  * descriptors kept, madvise (DONTNEED, REMOVE, DONTFORK, WIPEONFORK,
- * POPULATE_WRITE), mremap, and userfaultfd, on a kipc mapping and on the
- * user memory a call copies.  One behaviour per test.
+ * POPULATE_WRITE), mremap, a debugger's forced writes, and userfaultfd,
+ * on a kipc mapping and on the user memory a call copies.  One behaviour
+ * per test.
  */
 #define _GNU_SOURCE
 #include <linux/userfaultfd.h>
@@ -430,6 +431,36 @@ TEST_F(mm, mremap_dontunmap_is_refused)
 	EXPECT_EQ(1, nattch(fd));
 	munmap(p, page);
 	ring_close(&r);
+	close(fd);
+}
+
+/* ptrace */
+
+/*
+ * A debugger's write (/proc/PID/mem, PTRACE_POKEDATA: FOLL_FORCE) may
+ * break into a read-only private mapping by copying the page, never into a
+ * read-only shared one: a write-sealed region stays as it is.
+ */
+TEST_F(mm, forced_write_cannot_reach_a_sealed_region)
+{
+	struct kipc_region_attr a = { .size = page };
+	uint32_t seals = KIPC_SEAL_WRITE;
+	int fd, mem;
+	char *p;
+
+	fd = kt_open(self->dev, KIPC_TYPE_REGION, NULL,
+		     KIPC_O_CREAT | KIPC_O_RDWR, 0600, &a, sizeof(a), NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(5, pwrite(fd, "seal", 5, 0));
+	ASSERT_EQ(0, ioctl(fd, KIPC_IOC_REGION_ADD_SEALS, &seals));
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	mem = open("/proc/self/mem", O_RDWR);
+	ASSERT_LE(0, mem);
+	EXPECT_EQ(-1, pwrite(mem, "open", 5, (off_t)(uintptr_t)p));
+	EXPECT_STREQ("seal", p);
+	close(mem);
+	munmap(p, page);
 	close(fd);
 }
 
