@@ -35,6 +35,7 @@ struct waiter {
 	int fd;
 	uint32_t flags;			/* KIPC_F_* of the call */
 	struct kipc_timeout to;		/* with KIPC_F_TIMED */
+	long abs_ms;			/* with KIPC_F_ABSTIME: @to from the call */
 	void *ring;			/* ON_RING: the mapping */
 	size_t ring_size;
 };
@@ -100,6 +101,9 @@ static int waiter_call(struct waiter *w)
 	struct kipc_ring_wait rw = { .events = KIPC_RING_DATA };
 	char buf[64];
 
+	/* A deadline from now, not from when the test set it. */
+	if (w->flags & KIPC_F_ABSTIME)
+		w->to = kt_abs_ms(CLOCK_MONOTONIC, w->abs_ms);
 	switch (w->kind) {
 	case ON_QUEUE:
 		return kt_recv(w->fd, buf, sizeof(buf), NULL, 0, w->flags,
@@ -154,7 +158,7 @@ static void waiter_relative(struct waiter *w, long ms)
 static void waiter_absolute(struct waiter *w, long ms)
 {
 	w->flags = KIPC_F_TIMED | KIPC_F_ABSTIME;
-	w->to = kt_abs_ms(CLOCK_MONOTONIC, ms);
+	w->abs_ms = ms;
 }
 
 /* Fork a child that makes the call and reports on @pfd[1]. */
