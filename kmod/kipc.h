@@ -182,15 +182,19 @@ void kipc_core_exit(void);
 struct kipc_deadline {
 	bool nonblock;
 	bool timed;
+	bool restart;			/* made again, it would end the same */
 	clockid_t clock;
-	ktime_t expires;		/* absolute, on @clock */
+	ktime_t expires;		/* absolute, on @clock (the host's) */
 };
 
 int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
 		       const struct kipc_timeout *to, bool file_nonblock);
 /*
  * Sleep in TASK_INTERRUPTIBLE, set by the caller, until woken, the deadline
- * passes (-ETIMEDOUT) or a signal arrives (-ERESTARTNOHAND).
+ * passes (-ETIMEDOUT) or a signal arrives: -ERESTARTNOHAND, or -EINTR for a
+ * relative timeout, which a restart would start over (object.c says why).
+ * A call that had an effect before it slept (SENDRECV's send) turns
+ * -ERESTARTNOHAND into -EINTR: a restart would repeat the effect.
  */
 int kipc_deadline_sleep(struct kipc_deadline *dl);
 

@@ -25,6 +25,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
@@ -979,7 +980,53 @@ int kipc_object_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Blocking calls */
+/*
+ * Blocking calls
+ *
+ * A wait ends as soon as a signal is pending, whatever that signal will do:
+ * a stop (SIGSTOP, a ptrace stop, the freezer) as well, though it has no
+ * handler.  Whether the call then starts over is up to what it returns.
+ *
+ * An untimed wait, or one with an absolute deadline, returns
+ * -ERESTARTNOHAND: with no handler to run, the call is made again with the
+ * same arguments, and so the same deadline, and nobody sees the stop; a
+ * handler sees EINTR, SA_RESTART or not, as after msgrcv(2).
+ *
+ * A relative timeout cannot be made again with the same arguments: it would
+ * start over, and a wait stopped every second would never time out.  System
+ * calls keep the time left in current->restart_block (nanosleep, futex,
+ * poll), which is no tool for a module: the restart calls a function
+ * pointer after the ioctl has returned and dropped its file, with it the
+ * pin on the module, and the block has no room for a file and an ioctl
+ * argument.  Writing the time left back into the caller's struct, as
+ * select(2) does, would make in-only (_IOW) ioctls write user memory,
+ * surprise a caller who reuses its struct, and fail on read-only memory.
+ * So an interrupted relative wait returns -EINTR, as semtimedop(2),
+ * epoll_wait(2) and a socket with SO_RCVTIMEO do (sock_intr_errno(); see
+ * "Interruption of system calls and library functions by stop signals" in
+ * signal(7)).  A caller who wants stops to go unseen passes an absolute
+ * CLOCK_MONOTONIC deadline: it restarts, and still ends in time.
+ */
+
+/*
+ * An absolute CLOCK_MONOTONIC time from user space is on the caller's clock,
+ * which its time namespace may shift from the host's that hrtimers run on.
+ * clock_nanosleep(2) and futex(2) convert with timens_ktime_to_host(), which
+ * calls a function modules cannot; timens_add_monotonic() gives the offset
+ * (and nothing without CONFIG_TIME_NS).  As there, a time before the offset
+ * has passed, and one that would overflow is as good as never.
+ */
+static ktime_t kipc_monotonic_to_host(ktime_t t)
+{
+	struct timespec64 ts = { };
+	ktime_t offset;
+
+	timens_add_monotonic(&ts);
+	offset = timespec64_to_ktime(ts);
+	if (offset < 0 && t > KTIME_MAX + offset)
+		return KTIME_MAX;
+	return t < offset ? 0 : t - offset;
+}
 
 int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
 		       const struct kipc_timeout *to, bool file_nonblock)
@@ -988,6 +1035,7 @@ int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
 
 	dl->nonblock = file_nonblock || (flags & KIPC_F_NONBLOCK);
 	dl->timed = flags & KIPC_F_TIMED;
+	dl->restart = true;
 	dl->clock = CLOCK_MONOTONIC;
 	if (!dl->timed)
 		return (flags & KIPC_F_ABSTIME) ? -EINVAL : 0;
@@ -1003,11 +1051,14 @@ int kipc_deadline_init(struct kipc_deadline *dl, u32 flags,
 		dl->clock = to->clockid;
 		/* A time before the epoch has simply passed. */
 		dl->expires = ts.tv_sec < 0 ? 0 : timespec64_to_ktime(ts);
+		if (dl->clock == CLOCK_MONOTONIC)
+			dl->expires = kipc_monotonic_to_host(dl->expires);
 	} else {
 		if (ts.tv_sec < 0)
 			return -EINVAL;
 		dl->expires = ktime_add_safe(ktime_get(),
 					     timespec64_to_ktime(ts));
+		dl->restart = false;
 	}
 	return 0;
 }
@@ -1026,7 +1077,7 @@ int kipc_deadline_sleep(struct kipc_deadline *dl)
 		schedule();
 	}
 	if (signal_pending(current))
-		return -ERESTARTNOHAND;
+		return dl->restart ? -ERESTARTNOHAND : -EINTR;
 	return 0;
 }
 

@@ -1118,6 +1118,9 @@ static long kipc_queue_sendrecv(struct file *file,
 		goto out;
 	/* A partial send is reported in @sent; nothing is received then. */
 	ret = sent < sr.send.count ? 0 : kipc_queue_do_recv(rfile, &sr.recv);
+	/* The request went: a restart would send it again. */
+	if (ret == -ERESTARTNOHAND)
+		ret = -EINTR;
 out:
 	fput(rfile);
 	return ret;

@@ -11,10 +11,10 @@
  * Lifetime.  A VMA holds a reference on the region *file* it was mapped
  * through (in vm_private_data), and the file holds the object.  Unmapping
  * the last VMA after the last close therefore frees the region through
- * fput(), which defers the release until mmap_lock is dropped: the release
- * takes kns->lock, which is held around user copies and so must never be
- * taken under mmap_lock.  The file also pins the module while any VMA runs
- * on our vm_operations.
+ * fput(), which defers the release until mmap_lock is dropped, so that the
+ * release (kns->lock, the shmem file's own teardown) never nests inside
+ * it.  The file also pins the module while any VMA runs on our
+ * vm_operations.
  *
  * Locking.  obj.lock guards the size, the seals and the mapping counts, so
  * that mmap() (under mmap_lock, where it cannot wait for the mutex) checks
@@ -357,6 +357,15 @@ static loff_t kipc_region_llseek(struct file *file, loff_t offset, int whence)
  * Only while nothing is mapped, so that no mapping ever reaches past the end.
  * A shrink publishes the new size before truncating and a grow after
  * extending, so an mmap() racing with us sees a size that stays valid.
+ *
+ * Any writer may resize, as any writer may ftruncate() a POSIX shm object,
+ * and the creator pays: the charge is the object's, for its whole life, as
+ * a filesystem quota bills a file's owner for what any writer adds.
+ * Billing the writer would pin its quota in an object it cannot free, and
+ * following KIPC_SET_UID would let an owner hand its bill to a user who
+ * never agreed.  The creator keeps others from growing it with the mode
+ * bits or KIPC_SEAL_GROW; vfs_truncate() holds the writer to its own
+ * RLIMIT_FSIZE, as ftruncate() does.
  */
 static long kipc_region_resize(struct file *file, const u64 __user *usize)
 {

@@ -8,8 +8,10 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <grp.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "../kselftest_harness.h"
 #include "kipc_test.h"
@@ -1195,6 +1197,280 @@ TEST_F(rg, another_user_gets_only_what_the_mode_grants)
 	EXPECT_STREQ("root's", p);
 	munmap(p, page);
 	close(fd);
+}
+
+/*
+ * Growing a region: who pays.  The creator does, whoever grows it, as a
+ * filesystem quota charges a file's owner for what any writer appends:
+ * the charge is the object's, for its whole life.  The creator lets
+ * others grow it by the mode bits and stops them with KIPC_SEAL_GROW; a
+ * writer grows it as ftruncate(2) grows a file, within its own
+ * RLIMIT_FSIZE.  Two unprivileged uids play creator and writer.
+ */
+#define CREATOR_UID	61000
+#define WRITER_UID	65534
+
+struct growth {
+	char name[64];
+	char big[64];		/* a second region of the creator's */
+	long page;
+	uint64_t size;		/* what the writer asks for */
+	uint64_t fill;		/* the second region's size, 0: none */
+	rlim_t fsize;		/* the writer's RLIMIT_FSIZE, 0: unlimited */
+	int ret;		/* the writer's resize */
+	uint64_t before, after;	/* the caller's user_bytes around its part */
+	uint64_t max_user_bytes;
+};
+
+/* Run @fn as @uid (no groups) in a child: its exit code is the result. */
+static int as_uid(uid_t uid, int (*fn)(struct growth *), struct growth *g)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		    setresuid(uid, uid, uid))
+			_exit(100);
+		_exit(fn(g));
+	}
+	return kt_wait(pid);
+}
+
+static int user_bytes(int dev, uint64_t *bytes)
+{
+	struct kipc_info info;
+
+	if (kt_info(dev, &info))
+		return -1;
+	*bytes = info.user_bytes;
+	return 0;
+}
+
+/* The creator: a one-page region any user may write, and maybe @fill more. */
+static int growth_create(struct growth *g)
+{
+	int dev = kt_dev(), fd, big = -1;
+
+	if (dev < 0 || user_bytes(dev, &g->before))
+		return 1;
+	fd = rg_open(dev, g->name, KIPC_O_CREAT | KIPC_O_EXCL | KIPC_O_RDWR,
+		     0666, g->page, 0, NULL);
+	if (fd < 0)
+		return 2;
+	if (g->fill) {
+		big = rg_open(dev, g->big, KIPC_O_CREAT | KIPC_O_EXCL |
+			      KIPC_O_RDWR, 0600, g->fill, 0, NULL);
+		if (big < 0)
+			return 3;
+	}
+	if (user_bytes(dev, &g->after))
+		return 4;
+	/* Named: the regions stay when we go. */
+	return 0;
+}
+
+/* The writer: open the creator's region and resize it to @size. */
+static int growth_write(struct growth *g)
+{
+	struct rlimit rl = { g->fsize, g->fsize };
+	int dev = kt_dev(), fd;
+
+	if (dev < 0 || user_bytes(dev, &g->before))
+		return 1;
+	fd = rg_open(dev, g->name, KIPC_O_RDWR, 0, 0, 0, NULL);
+	if (fd < 0)
+		return 2;
+	if (g->fsize) {
+		/* Past the limit, ftruncate(2) raises SIGXFSZ: take EFBIG. */
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			return 3;
+	}
+	g->ret = rg_resize(fd, g->size);
+	if (user_bytes(dev, &g->after))
+		return 4;
+	close(fd);
+	return 0;
+}
+
+/* The creator again: what it is charged now. */
+static int growth_charged(struct growth *g)
+{
+	int dev = kt_dev();
+
+	return dev < 0 || user_bytes(dev, &g->after);
+}
+
+static struct growth *growth_setup(struct __test_metadata *_metadata,
+				   const char *name)
+{
+	struct growth *g;
+
+	g = mmap(NULL, sizeof(*g), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g == MAP_FAILED)
+		return NULL;
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	snprintf(g->big, sizeof(g->big), "%s-big", name);
+	g->page = page;
+	return g;
+}
+
+static void growth_teardown(int dev, struct growth *g)
+{
+	kt_unlink(dev, KIPC_TYPE_REGION, g->big);
+	munmap(g, sizeof(*g));
+}
+
+TEST_F(rg, growth_by_another_writer_is_charged_to_the_creator)
+{
+	uint64_t created, writer;
+	struct growth *g;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to act as two other users");
+	g = growth_setup(_metadata, self->name);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_create, g));
+	EXPECT_EQ(g->before + page, g->after);
+	created = g->after;
+
+	g->size = 9 * page;
+	ASSERT_EQ(0, as_uid(WRITER_UID, growth_write, g));
+	EXPECT_EQ(0, g->ret);
+	/* The writer pays nothing... */
+	writer = g->before;
+	EXPECT_EQ(writer, g->after);
+	/* ... the creator the eight new pages. */
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_charged, g));
+	EXPECT_EQ(created + 8 * page, g->after);
+
+	/* Shrinking by the writer gives the creator its bytes back. */
+	g->size = 2 * page;
+	ASSERT_EQ(0, as_uid(WRITER_UID, growth_write, g));
+	EXPECT_EQ(0, g->ret);
+	EXPECT_EQ(writer, g->after);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_charged, g));
+	EXPECT_EQ(created + page, g->after);
+	growth_teardown(self->dev, g);
+}
+
+/* The charge stays with the creator: an owner could give away a bill. */
+static int growth_give_away(struct growth *g)
+{
+	struct kipc_set set = { .valid = KIPC_SET_UID, .uid = WRITER_UID };
+	int dev = kt_dev(), fd;
+
+	if (dev < 0)
+		return 1;
+	fd = rg_open(dev, g->name, KIPC_O_RDWR, 0, 0, 0, NULL);
+	if (fd < 0 || ioctl(fd, KIPC_IOC_SET, &set))
+		return 2;
+	return 0;
+}
+
+TEST_F(rg, growth_by_a_new_owner_is_charged_to_the_creator)
+{
+	uint64_t created, writer;
+	struct kipc_stat st;
+	struct growth *g;
+	int fd;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to act as two other users");
+	g = growth_setup(_metadata, self->name);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_create, g));
+	created = g->after;
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_give_away, g));
+	fd = rg_open(self->dev, self->name, KIPC_O_RDONLY, 0, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kt_stat(fd, &st));
+	EXPECT_EQ(WRITER_UID, st.uid);
+	EXPECT_EQ(CREATOR_UID, st.cuid);
+	close(fd);
+
+	g->size = 5 * page;
+	ASSERT_EQ(0, as_uid(WRITER_UID, growth_write, g));
+	EXPECT_EQ(0, g->ret);
+	writer = g->before;
+	EXPECT_EQ(writer, g->after);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_charged, g));
+	EXPECT_EQ(created + 4 * page, g->after);
+	growth_teardown(self->dev, g);
+}
+
+TEST_F(rg, growth_by_another_writer_stops_at_the_creators_quota)
+{
+	struct kipc_info info;
+	struct growth *g;
+	uint64_t full;
+	int fd;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to act as two other users");
+	ASSERT_EQ(0, kt_info(self->dev, &info));
+	if (info.max_user_bytes < 8 * page ||
+	    info.max_user_bytes - 4 * page > info.max_region_size)
+		SKIP(return, "max_region_size is within the byte quota");
+	g = growth_setup(_metadata, self->name);
+	ASSERT_NE(NULL, g);
+	/* The creator keeps two pages of its quota free. */
+	g->fill = (info.max_user_bytes - 3 * page) & ~(uint64_t)(page - 1);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_create, g));
+	full = g->before + info.max_user_bytes / page * page;
+	ASSERT_EQ(full - 2 * page, g->after)
+		TH_LOG("uid %d was charged %llu before the test", CREATOR_UID,
+		       (unsigned long long)g->before);
+
+	/* Three more pages do not fit, and change nothing... */
+	g->size = 4 * page;
+	ASSERT_EQ(0, as_uid(WRITER_UID, growth_write, g));
+	EXPECT_EQ(-ENOSPC, g->ret);
+	EXPECT_EQ(g->before, g->after);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_charged, g));
+	EXPECT_EQ(full - 2 * page, g->after);
+	fd = rg_open(self->dev, self->name, KIPC_O_RDONLY, 0, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(page, rg_stat(fd).size);
+	close(fd);
+
+	/* ... two do, to the byte. */
+	g->size = 3 * page;
+	ASSERT_EQ(0, as_uid(WRITER_UID, growth_write, g));
+	EXPECT_EQ(0, g->ret);
+	EXPECT_EQ(g->before, g->after);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_charged, g));
+	EXPECT_EQ(full, g->after);
+	growth_teardown(self->dev, g);
+}
+
+TEST_F(rg, growth_past_the_writers_file_size_limit_is_efbig)
+{
+	uint64_t created;
+	struct growth *g;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to act as two other users");
+	g = growth_setup(_metadata, self->name);
+	ASSERT_NE(NULL, g);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_create, g));
+	created = g->after;
+
+	/* The writer's limit, not the creator's, as with ftruncate(2). */
+	g->fsize = 4 * page;
+	g->size = 5 * page;
+	ASSERT_EQ(0, as_uid(WRITER_UID, growth_write, g));
+	EXPECT_EQ(-EFBIG, g->ret);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_charged, g));
+	EXPECT_EQ(created, g->after);
+	g->size = 4 * page;
+	ASSERT_EQ(0, as_uid(WRITER_UID, growth_write, g));
+	EXPECT_EQ(0, g->ret);
+	ASSERT_EQ(0, as_uid(CREATOR_UID, growth_charged, g));
+	EXPECT_EQ(created + 3 * page, g->after);
+	growth_teardown(self->dev, g);
 }
 
 TEST_F(rg, namespaces_are_isolated)
