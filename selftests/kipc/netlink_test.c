@@ -1111,6 +1111,27 @@ TEST_F(nl, malformed_requests_fail_with_einval)
 	close(q);
 }
 
+/*
+ * STATS takes no attribute, and any user may send it: each attribute of the
+ * family, and ones past it, must be refused by its policy (7.x parsed an op
+ * without a policy of its own past the end of the core's stand-in).
+ */
+TEST_F(nl, stats_rejects_every_attribute)
+{
+	static const uint32_t one = 1;
+	struct stats st;
+	uint16_t type;
+
+	for (type = KIPC_A_UNSPEC; type <= KIPC_A_MAX + 2; type++)
+		BAD(KIPC_CMD_STATS, false, -EINVAL, { type, 4, &one });
+	BAD(KIPC_CMD_STATS, false, -EINVAL, { 1000, 4, &one });
+	BAD(KIPC_CMD_STATS, false, -EINVAL,
+	    { (uint16_t)NLA_TYPE_MASK, 4, &one });
+	BAD(KIPC_CMD_STATS, false, -EINVAL,
+	    { KIPC_A_STATS | NLA_F_NESTED, 0, NULL });
+	EXPECT_EQ(0, get_stats(&self->k, &st));
+}
+
 /* Bytes that are not attributes at all, after a valid header. */
 static int garbage_request(struct knl *k, uint8_t cmd, const void *data,
 			   size_t len, uint8_t reserved)
