@@ -575,44 +575,6 @@ TEST_F(nl, remove_needs_owner_creator_or_admin)
 	close(q);
 }
 
-/* Hand an fd over a unix socket. */
-static int send_fd(int sock, int fd)
-{
-	char c = 0, ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char c, ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = sizeof(ctl),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /*
  * A request written by root to a socket an unprivileged user opened is
  * judged by the opener too, the way netlink_capable() judges capabilities.
@@ -636,9 +598,9 @@ TEST_F(nl, remove_judges_the_socket_opener_too)
 		if (kt_become_nobody())
 			_exit(10);
 		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-		_exit(fd < 0 || send_fd(sv[1], fd) ? 11 : 0);
+		_exit(fd < 0 || kt_send_fd(sv[1], fd) ? 11 : 0);
 	}
-	fd = recv_fd(sv[0]);
+	fd = kt_recv_fd(sv[0]);
 	EXPECT_EQ(0, kt_wait(pid));
 	ASSERT_LE(0, fd);
 
