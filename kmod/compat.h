@@ -12,8 +12,11 @@
 #ifndef _KIPC_COMPAT_H
 #define _KIPC_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/ipc_namespace.h>
+#include <linux/mm.h>
 #include <linux/proc_ns.h>
+#include <linux/shmem_fs.h>
 #include <net/genetlink.h>
 
 /*
@@ -69,6 +72,33 @@ static inline bool kipc_ipc_ns_unused(struct ipc_namespace *ns)
 #define kipc_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
 #define kipc_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
 #endif
+
+/*
+ * A shmem file that commits its pages as they are touched, like memfd.
+ * 7.0 passes shmem_file_setup() the flags as a vma_flags_t of bit numbers.
+ */
+static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size)
+{
+#ifdef KIPC_HAVE_SHMEM_VMA_FLAGS
+	return shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
+#else
+	return shmem_file_setup(name, size, VM_NORESERVE);
+#endif
+}
+
+/*
+ * Run @file's own mmap hook on @vma, from the mmap of a file stacked on it,
+ * as ipc/shm.c does.  6.17 renamed call_mmap() to vfs_mmap(), which also
+ * runs the ->mmap_prepare that shmem has instead of ->mmap from then on.
+ */
+static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+#ifdef KIPC_HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
 
 /* 6.12 dropped no_llseek(): a NULL ->llseek now means "cannot seek". */
 #ifdef KIPC_HAVE_NO_LLSEEK
