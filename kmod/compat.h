@@ -75,7 +75,7 @@ static inline bool kipc_ipc_ns_unused(struct ipc_namespace *ns)
 
 /*
  * A shmem file that commits its pages as they are touched, like memfd.
- * 7.0 passes shmem_file_setup() the flags as a vma_flags_t of bit numbers.
+ * 7.x passes shmem_file_setup() the flags as a vma_flags_t of bit numbers.
  */
 static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size)
 {
