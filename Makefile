@@ -6,6 +6,9 @@
 #   make check      install what is missing, build, and run the selftests in a
 #                   VM (or natively where modules can be loaded)
 #   make bench      the comparison benchmark (see README.md)
+#   make check-kernels  build, load, smoke-test and unload on every tested
+#                   kernel (scripts/kernel.sh matrix), with a table
+#   make check-fresh    the README's two commands in a pristine Debian 12 root
 #   make lint       checkpatch --strict and sparse on the module
 #   make check-debug  the suite on a debug kernel (KASAN, lockdep, kmemleak,
 #                   UBSAN, fault injection), built once into the cache
@@ -15,12 +18,22 @@
 #   make modules_install   kipc.ko under /lib/modules (INSTALL_MOD_PATH), depmod
 #   make dkms-install      register with DKMS (dkms.conf); make check-dkms
 #
-# KVER picks the kernel (default: scripts/kver.sh); KDIR overrides its build
-# dir.  KIPC_NATIVE=1 runs on the host instead of a VM.
+# KVER picks the kernel (default: scripts/kernel.sh default); KDIR overrides
+# its build dir.  A KVER that is not installed is fetched into the cache
+# (scripts/kernel.sh), never installed.  KIPC_NATIVE=1 runs on the host
+# instead of a VM.
 
-KVER ?= $(shell scripts/kver.sh 2>/dev/null)
-KDIR ?= /lib/modules/$(KVER)/build
+KVER ?= $(shell scripts/kernel.sh default 2>/dev/null)
+KDIR ?= $(or $(shell scripts/kernel.sh info $(KVER) 2>/dev/null | sed -n 's/^kdir=//p'),/lib/modules/$(KVER)/build)
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kipc
+# Runs the kernel's make for kmod/: on the host, or in a root of the
+# kernel's own Debian suite when the host lacks its compiler.
+KBUILD := scripts/kbuild.sh $(KDIR)
+# The kernel a target that boots one runs on, decided after deps (a fresh
+# machine has none before) and fetched if missing: "KVER=... KDIR=...".
+# Only a KVER given on the command line or in the environment is passed on.
+KVER_ARG = $(if $(filter command line environment,$(origin KVER)),$(KVER))
+KERNEL_VARS = $$(scripts/kernel.sh vars $(KVER_ARG))
 
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
@@ -29,13 +42,13 @@ VM := scripts/vm.sh --kver $(KVER)
 
 all: module lib tools examples selftests
 
-# A KVER other than the installed default brings its own image and headers.
+# The tools; kernels come from scripts/kernel.sh.
 deps:
-	@scripts/deps.sh $(if $(wildcard $(KDIR)),,linux-image-$(KVER) linux-headers-$(KVER))
+	@scripts/deps.sh
 
 module:
-	@test -d "$(KDIR)" || { echo "no kernel build dir '$(KDIR)': run scripts/deps.sh or set KVER/KDIR" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	@test -d "$(KDIR)" || { echo "no kernel build dir '$(KDIR)': set KVER (scripts/kernel.sh fetch KVER) or KDIR" >&2; exit 1; }
+	$(KBUILD) W=1 modules
 
 lib:
 	$(MAKE) -C lib
@@ -50,8 +63,14 @@ examples: lib
 	$(MAKE) -C examples
 
 check: deps
-	@$(MAKE) --no-print-directory all KVER=$(KVER)
-	$(VM) --module $(MODULE) -- env KIPC_MODULE=$(CURDIR)/$(MODULE) selftests/kipc/run_all.sh
+	@$(MAKE) --no-print-directory check-kernel $(KERNEL_VARS)
+
+# The same, for a kernel that is here (what check runs once it knows KVER).
+# The harness's own tests run first, on the host; the last line sums both.
+.PHONY: check-kernel
+check-kernel: all
+	@scripts/check.sh $(VM) --module $(MODULE) -- env KIPC_MODULE=$(CURDIR)/$(MODULE) \
+		KIPC_KDIR=$(KDIR) selftests/kipc/run_all.sh
 
 # The suite on a debug kernel: KASAN, lockdep, kmemleak, UBSAN, and failslab
 # for fault_test.  scripts/debug-kernel.sh builds it once (45-90 min) into
@@ -79,12 +98,36 @@ check-debug:
 # The comparison benchmark: table, JSON, CSV and plots under results/
 # (KIPC_BENCH_OUT); BENCH_ARGS go to kipc-bench, e.g. BENCH_ARGS="-r 3".
 bench: deps
-	@$(MAKE) --no-print-directory all KVER=$(KVER)
+	@$(MAKE) --no-print-directory bench-kernel $(KERNEL_VARS)
+
+.PHONY: bench-kernel
+bench-kernel: all
 	KVER=$(KVER) scripts/bench.sh $(BENCH_ARGS)
+
+# Every tested kernel (KIPC_KERNELS="KVER..." to choose, "newest" for the
+# newest only): fetched if missing, module built (in the kernel's own
+# suite's root where needed), loaded, a smoke subset of the suite as root
+# and as nobody, unloaded; a table, then "N passed, N failed".
+.PHONY: check-kernels
+check-kernels: deps
+	@$(MAKE) --no-print-directory lib selftests tools examples
+	scripts/check-kernels.sh
+
+# The README's two commands, from a clean git archive of HEAD, in a pristine
+# Debian 12 root (mmdebstrap: apt and make only; cached in $(CACHE)/roots).
+# FRESH_TESTS and FRESH_BENCH_ARGS choose how much of each runs.
+.PHONY: check-fresh
+check-fresh:
+	@scripts/deps.sh mmdebstrap
+	scripts/check-fresh.sh
 
 # A shell in the VM with kipc loaded and the tools on PATH: where a kernel
 # bug can't hurt the host (Ctrl-A X leaves QEMU if the guest hangs).
-vm: all
+vm: deps
+	@$(MAKE) --no-print-directory vm-kernel $(KERNEL_VARS)
+
+.PHONY: vm-kernel
+vm-kernel: all
 	KIPC_VM_PATH=$(CURDIR)/tools:$(CURDIR)/examples:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		$(VM) --module $(MODULE) --shell
 
@@ -103,13 +146,14 @@ checkpatch: $(CHECKPATCH)
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h include/uapi/linux/kipc.h
 
 sparse:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules 2>&1 | tee $(CACHE)/sparse.log
+	@mkdir -p $(CACHE)
+	$(KBUILD) C=2 W=1 modules 2>&1 | tee $(CACHE)/sparse.log
 	@! grep -E 'warning|error' $(CACHE)/sparse.log
 
 lint: checkpatch sparse
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(KBUILD) clean
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C selftests/kipc clean
 	-$(MAKE) -C tools clean
@@ -188,7 +232,14 @@ dkms-uninstall:
 
 # DKMS builds, installs and loads the module inside the VM (10-15 minutes
 # under TCG, hence not part of make check).
+# A kernel whose compiler the host lacks runs DKMS in its build root: the
+# guest's user space is that root, with the headers and this tree bound in.
 check-dkms: deps
 	@scripts/deps.sh dkms
-	@$(MAKE) --no-print-directory all KVER=$(KVER)
-	$(VM) -- env KIPC_TESTS=dkms_test.sh KIPC_USERS=root selftests/kipc/run_all.sh
+	@$(MAKE) --no-print-directory check-dkms-kernel $(KERNEL_VARS)
+
+.PHONY: check-dkms-kernel
+check-dkms-kernel: all
+	$(VM) $(DKMS_ROOT) -- env KIPC_TESTS=dkms_test.sh KIPC_USERS=root KIPC_KDIR=$(KDIR) selftests/kipc/run_all.sh
+DKMS_ROOT = $(shell need=$$(scripts/kernel.sh buildroot $(KDIR)); [ -z "$$need" ] || \
+	echo "--root $$(scripts/buildroot.sh $${need%% *} $${need\#* } dkms) --bind $$(realpath $(KDIR)/../../..)")

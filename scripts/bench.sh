@@ -12,7 +12,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${KIPC_BENCH_OUT:-results}
-kver=${KVER:-$("$root/scripts/kver.sh")}
+kver=${KVER:-$("$root/scripts/kernel.sh" default)}
 
 for f in "$root/kmod/kipc.ko" "$root/tools/kipc-bench"; do
 	[[ -e $f ]] || { echo "bench: $f is missing: run make first" >&2; exit 1; }

@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [pkg...]
 #   With no arguments installs the project's default build/test set.
 #   With arguments installs those packages *in addition* to the default set
-#   (e.g. scripts/deps.sh linux-image-6.12-amd64 linux-headers-6.12-amd64).
+#   (e.g. scripts/deps.sh mmdebstrap).
 #
 # Idempotent and quiet: packages are checked with dpkg-query first, and apt is
 # only touched (one `apt-get update`, one `apt-get install`) when something is
@@ -23,9 +23,19 @@ default_pkgs=(
 	sparse
 	gnuplot-nox
 	stress-ng
-	linux-headers-amd64
-	linux-image-amd64
+	xz-utils
+	zstd
+	# What the suite runs in the guest, which a minimal root lacks:
+	# mount (run_all.sh), ps, and the man page checks of docs_test.
+	mount
+	procps
+	groff
+	mandoc
+	man-db
 )
+# No kernel packages: scripts/kernel.sh fetches the kernels it boots and
+# builds against into the cache instead of installing them, so that a test
+# run never changes what this machine boots.
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: dpkg-query not found; this script only supports Debian/Ubuntu" >&2

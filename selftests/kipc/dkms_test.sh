@@ -10,7 +10,9 @@
 # so the module must not be loaded by anyone else (make check-dkms boots
 # the VM without it), and reloads KIPC_MODULE afterwards if it was.
 cd "$(dirname "$0")" || exit 1
-top=$(cd ../.. && pwd)
+# Root-only: the tree where it was built (run_all.sh may run us from a
+# bind mount of it, where Kbuild would not find its modules.order paths).
+top=${KIPC_TREE:-$(cd ../.. && pwd)}
 pass=0
 fail=0
 n=0
@@ -26,9 +28,12 @@ check() {
 }
 
 kver=$(uname -r)
+# Headers fetched into kipc's cache are not under /lib/modules (make
+# check-dkms passes their path).
+kdir=${KIPC_KDIR:-/lib/modules/$kver/build}
 echo "TAP version 13"
 if [ "$(id -u)" != 0 ] || ! command -v dkms >/dev/null 2>&1 ||
-	[ ! -e /proc/modules ] || [ ! -d "/lib/modules/$kver/build" ] ||
+	[ ! -e /proc/modules ] || [ ! -d "$kdir" ] ||
 	[ ! -f "$top/dkms.conf" ]; then
 	echo "1..0 # SKIP needs root, dkms (scripts/deps.sh dkms), /proc/modules and headers for $kver"
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
@@ -63,7 +68,7 @@ check "dkms add kipc/$version (dkms.conf, version from VERSION)" added
 
 # 2
 built() {
-	dkms build "kipc/$version" -k "$kver" || { cat "$work/dkms/kipc/$version/build/make.log"; return 1; }
+	dkms build "kipc/$version" -k "$kver" --kernelsourcedir "$kdir" || { cat "$work/dkms/kipc/$version/build/make.log"; return 1; }
 	ko=$(find "$work/dkms/kipc/$version/$kver" -name 'kipc.ko*' | head -n 1)
 	[ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kver" ]
 }
@@ -71,7 +76,7 @@ check "dkms build compiles kipc.ko for $kver" built
 
 # 3
 installed() {
-	dkms install --no-depmod "kipc/$version" -k "$kver" || return 1
+	dkms install --no-depmod "kipc/$version" -k "$kver" --kernelsourcedir "$kdir" || return 1
 	depmod -b "$root" "$kver" 2>/dev/null
 	dkms status kipc | grep -q "kipc/$version, $kver, .*: installed" &&
 		grep -q 'updates/dkms/kipc\.ko' "$root/lib/modules/$kver/modules.dep"

@@ -9,7 +9,9 @@
 # module from there; finally make uninstall must leave nothing behind.
 # Needs a built tree (make); writes only under a temp dir.
 cd "$(dirname "$0")" || exit 1
-top=$(cd ../.. && pwd)
+# Root-only: the tree where it was built (run_all.sh may run us from a
+# bind mount of it, where Kbuild would not find its modules.order paths).
+top=${KIPC_TREE:-$(cd ../.. && pwd)}
 pass=0
 fail=0
 skip=0

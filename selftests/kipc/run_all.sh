@@ -6,6 +6,23 @@
 #   KIPC_TESTS="object_test queue_test"   run only these programs
 #   KIPC_USERS="root"                     skip the unprivileged pass
 cd "$(dirname "$0")" || exit 1
+# The unprivileged pass, and the tests that run helpers as another user,
+# need the tree reachable by uid 65534.  A clone under a 0700 directory
+# (/root, or a home made by Debian 12's adduser) is not: show the tree at a
+# reachable path instead, in a mount namespace of this run's own.
+if [ "$(id -u)" = 0 ] && [ -z "$KIPC_TREE_SHOWN" ] &&
+	! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$PWD/run_all.sh" 2>/dev/null; then
+	top=$(cd ../.. && pwd)
+	echo "# run_all: $top is not reachable by uid 65534: running from a bind mount of it"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	exec unshare --mount --propagation private sh -c '
+		d=$(mktemp -d /tmp/kipc-tree.XXXXXX) && chmod 755 "$d" &&
+			mount --bind "$1" "$d" || exit 1
+		(cd "$d/selftests/kipc" && KIPC_TREE_SHOWN=1 KIPC_TREE=$1 exec ./run_all.sh)
+		rc=$?
+		umount "$d" && rmdir "$d"
+		exit $rc' sh "$top"
+fi
 tests=${KIPC_TESTS:-"object_test queue_test queue_stress region_test sem_test sem_stress netlink_test compat_test compat_test@kipc preload_test.sh examples_test.sh bench_test ring_test semmap_test chaos_test fuzz_test security_test fault_test install_test.sh docs_test.sh"}
 # compat_test@kipc: the same program with the compatibility layer preloaded
 preload=$(cd ../../lib 2>/dev/null && pwd)/libkipc-preload.so

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# check-harness.sh - tests of the test harness itself, on the host: the KVM
+# probe has no side effects, kernels are found where kernel.sh puts them,
+# tallies add up.  TAP, then "N passed, N failed, N skipped".
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 pass=0 fail=0 skip=0
+
+ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
+skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n # SKIP $1"; }
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then ok "$desc"; else sed 's/^/# /' "$tmp/out"; not_ok "$desc"; fi
+}
+
+echo "TAP version 13"
+echo "# harness: scripts/ on the host"
+
+# The probe must not create the device it looks for (bash's <> would).
+probe_absent() {
+	local dev=$tmp/dev/kvm a
+	mkdir -p "$tmp/dev"
+	a=$(KIPC_KVM_DEV=$dev "$here/kvm-probe.sh" -v) || return 1
+	[[ $a == tcg && ! -e $dev ]]
+}
+check "kvm-probe: a missing device means TCG, and nothing is created" probe_absent
+
+probe_regular() {
+	local dev=$tmp/kvm-file a
+	: >"$dev"
+	a=$(KIPC_KVM_DEV=$dev "$here/kvm-probe.sh") || return 1
+	[[ $a == tcg && -f $dev && ! -s $dev ]]
+}
+check "kvm-probe: a regular file named like the device is not KVM" probe_regular
+
+probe_chardev_not_kvm() {
+	local a
+	a=$(KIPC_KVM_DEV=/dev/null "$here/kvm-probe.sh") || return 1
+	[[ $a == tcg ]]
+}
+check "kvm-probe: a character device that doesn't answer KVM_GET_API_VERSION is not KVM" probe_chardev_not_kvm
+
+# Where this host has no /dev/kvm, a whole VM run must leave none.
+if [[ -e /dev/kvm ]]; then
+	skip "vm.sh leaves no /dev/kvm behind (this host has a /dev/kvm)"
+elif ! kver=$("$here/kernel.sh" default 2>/dev/null) || ! "$here/kernel.sh" info "$kver" >/dev/null 2>&1; then
+	skip "vm.sh leaves no /dev/kvm behind (no kernel here yet)"
+else
+	vm_no_kvm() {
+		"$here/vm.sh" --kver "$kver" --timeout 300 -- true || return 1
+		[[ ! -e /dev/kvm ]] || { ls -l /dev/kvm; return 1; }
+	}
+	check "vm.sh on a host without /dev/kvm boots with TCG and leaves no /dev/kvm" vm_no_kvm
+fi
+
+tally_sums() {
+	printf '1 passed, 2 failed, 3 skipped\n' >"$tmp/a"
+	printf 'x\n10 passed, 0 failed\n' >"$tmp/b"
+	: >"$tmp/c"
+	[[ $("$here/tally.sh" "$tmp/a" "$tmp/b" "$tmp/c" 2>/dev/null) == "11 passed, 3 failed, 3 skipped" ]] &&
+		! "$here/tally.sh" "$tmp/c" >/dev/null 2>&1 &&
+		"$here/tally.sh" "$tmp/b" >/dev/null
+}
+check "tally.sh sums the counts, and a stage that never reported is a failure" tally_sums
+
+# Fetched kernels: headers that build from where they are unpacked.
+fetched=$(find "${KIPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kipc}/kernels" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*' 2>/dev/null | head -n 1)
+if [[ -z $fetched ]]; then
+	skip "fetched kernel headers name no absolute /usr/src path (none fetched)"
+else
+	relocated() {
+		local k=${fetched##*/} mk
+		mk=$fetched/usr/src/linux-headers-$k/Makefile
+		[[ -f $mk ]] && ! grep -n '/usr/src/' "$mk" | grep -v '^[0-9]*:#'
+		"$here/kernel.sh" info "$k" | grep -qx "kdir=$fetched/usr/src/linux-headers-$k"
+	}
+	check "kernel.sh: fetched headers (${fetched##*/}) are relocatable and found" relocated
+fi
+
+echo "1..$n"
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+echo "$pass passed, $fail failed, $skip skipped"
+[[ $fail -eq 0 ]]
