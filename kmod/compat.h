@@ -1,20 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Differences between the kernel versions kipc builds against (6.1 to 6.12)
+ * Differences between the kernel versions kipc builds against (6.1 to 7.3)
  * and the kernel interfaces a module cannot call directly live here, so that
  * the rest of the code reads as if written for one kernel.
+ *
+ * KIPC_HAVE_* come from feature probes in kmod/Kbuild: of the kernel headers
+ * for inline helpers and types, of Module.symvers for exports.  Each shim
+ * names the kernel that brought the difference; the probe, not the version,
+ * decides.
  */
 #ifndef _KIPC_COMPAT_H
 #define _KIPC_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/ipc_namespace.h>
+#include <linux/mm.h>
 #include <linux/proc_ns.h>
+#include <linux/shmem_fs.h>
 #include <net/genetlink.h>
 
 /*
- * put_ipc_ns() is not exported, but every IPC namespace carries its nsfs
- * operations, whose ->put is ipcns_put() -> put_ipc_ns().  Dropping our
- * reference through it frees the namespace exactly as nsfs would.
+ * kipc pins each IPC namespace it has objects in, so that the namespace
+ * pointer its objects are tagged with cannot be reused while they exist.
+ * get_ipc_ns() is inline everywhere; put_ipc_ns() is exported by 6.12 but
+ * not by 6.1.  There the namespace's nsfs operations drop the reference,
+ * ->put being ipcns_put() -> put_ipc_ns(), as nsfs itself does.
  */
 static inline struct ipc_namespace *kipc_get_ipc_ns(struct ipc_namespace *ns)
 {
@@ -23,16 +33,38 @@ static inline struct ipc_namespace *kipc_get_ipc_ns(struct ipc_namespace *ns)
 
 static inline void kipc_put_ipc_ns(struct ipc_namespace *ns)
 {
+#ifdef KIPC_HAVE_PUT_IPC_NS
+	put_ipc_ns(ns);
+#else
 	ns->ns.ops->put(&ns->ns);
+#endif
 }
 
-/* True when the only reference left on @ns is the one kipc holds. */
-static inline bool kipc_ipc_ns_orphaned(struct ipc_namespace *ns)
+/*
+ * True once nothing can enter @ns again: no task runs in it and no nsfs
+ * file or bind mount refers to it.  kipc's own reference (above) is one
+ * that does not count as a use.
+ *
+ * 6.19 counts exactly those uses as the namespace's active references, kept
+ * apart from the references that only keep its memory, like kipc's; the
+ * initial namespaces are always active.  Before, there was one count: each
+ * nsproxy and each nsfs inode held a reference, and so does kipc, so the
+ * namespace was unused when kipc's was the only one left (6.18 renamed
+ * ns_common.count to __ns_ref, read through ns_ref_read()).  Passing
+ * holders there (a /proc/PID/ns lookup, an mqueue file of the namespace)
+ * only delay the answer: none of them lets a task enter.
+ */
+static inline bool kipc_ipc_ns_unused(struct ipc_namespace *ns)
 {
+#if defined(KIPC_HAVE_NS_REF_ACTIVE)
+	return !ns_ref_active_read(ns);
+#elif defined(KIPC_HAVE_NS_REF_READ)
+	return ns_ref_read(ns) == 1;
+#else
 	return refcount_read(&ns->ns.count) == 1;
+#endif
 }
 
-/* KIPC_HAVE_* come from feature probes of the kernel headers in kmod/Kbuild. */
 #ifdef KIPC_HAVE_VM_FLAGS_SET
 #define kipc_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
 #define kipc_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
@@ -40,6 +72,33 @@ static inline bool kipc_ipc_ns_orphaned(struct ipc_namespace *ns)
 #define kipc_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
 #define kipc_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
 #endif
+
+/*
+ * A shmem file that commits its pages as they are touched, like memfd.
+ * 7.x passes shmem_file_setup() the flags as a vma_flags_t of bit numbers.
+ */
+static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size)
+{
+#ifdef KIPC_HAVE_SHMEM_VMA_FLAGS
+	return shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
+#else
+	return shmem_file_setup(name, size, VM_NORESERVE);
+#endif
+}
+
+/*
+ * Run @file's own mmap hook on @vma, from the mmap of a file stacked on it,
+ * as ipc/shm.c does.  6.17 renamed call_mmap() to vfs_mmap(), which also
+ * runs the ->mmap_prepare that shmem has instead of ->mmap from then on.
+ */
+static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+#ifdef KIPC_HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
 
 /* 6.12 dropped no_llseek(): a NULL ->llseek now means "cannot seek". */
 #ifdef KIPC_HAVE_NO_LLSEEK

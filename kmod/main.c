@@ -97,9 +97,6 @@ static int __init kipc_init(void)
 	ret = kipc_queue_init();
 	if (ret)
 		return ret;
-	ret = kipc_region_init();
-	if (ret)
-		goto err_queue;
 	ret = kipc_core_init();
 	if (ret)
 		goto err_queue;

@@ -531,7 +531,16 @@ static const struct nla_policy kipc_remove_policy[KIPC_A_NAME + 1] = {
 	[KIPC_A_NAME]	= { .type = NLA_NUL_STRING, .len = KIPC_NAME_MAX },
 };
 
-/* KIPC_CMD_STATS has no policy: the core rejects every attribute. */
+/*
+ * STATS takes no attribute.  It still gets a policy of its own, as every op
+ * does, rejecting each of the family's attributes: an op without one is
+ * parsed against whatever the core substitutes, which 7.x sized for one
+ * attribute while parsing up to the family's maxattr, reading past it.
+ */
+static const struct nla_policy kipc_stats_policy[KIPC_A_MAX + 1] = {
+	[KIPC_A_UNSPEC ... KIPC_A_MAX] = { .type = NLA_REJECT },
+};
+
 static const struct genl_ops kipc_genl_ops[] = {
 	{
 		.cmd		= KIPC_CMD_GET,
@@ -544,6 +553,8 @@ static const struct genl_ops kipc_genl_ops[] = {
 	{
 		.cmd		= KIPC_CMD_STATS,
 		.doit		= kipc_nl_stats_doit,
+		.policy		= kipc_stats_policy,
+		.maxattr	= ARRAY_SIZE(kipc_stats_policy) - 1,
 	},
 	{
 		.cmd		= KIPC_CMD_REMOVE,

@@ -3,16 +3,16 @@
  * kipc object core: namespaces, names and ids, permissions, per-user
  * accounting, object files, and the ioctls every object type shares.
  *
- * IPC namespaces.  put_ipc_ns() is not exported, so kipc keeps its own
- * struct kipc_ns per IPC namespace that has kipc objects, holding one
- * reference on the namespace (taken with the inline get_ipc_ns(), dropped
- * through the namespace's nsfs ->put).  Holding it guarantees the pointer
- * stays unique: a new namespace can never reuse the address while our
- * objects are tagged with it.  When kipc's reference is the only one left,
- * nothing can enter the namespace again, so the reaper unregisters every
- * object in it (names and persistent ids go, exactly as the stock IPC
- * objects die with their namespace); objects still open through fds live on
- * anonymously, and the namespace reference goes with the last of them.
+ * IPC namespaces.  kipc keeps its own struct kipc_ns per IPC namespace that
+ * has kipc objects, holding one reference on the namespace (compat.h).
+ * Holding it guarantees the pointer stays unique: a new namespace can never
+ * reuse the address while our objects are tagged with it.  It keeps only
+ * the memory: once nothing can enter the namespace again (no task in it, no
+ * nsfs file or bind mount of it: kipc_ipc_ns_unused()), the reaper
+ * unregisters every object in it (names and persistent ids go, exactly as
+ * the stock IPC objects die with their namespace); objects still open
+ * through fds live on anonymously, and the namespace reference goes with
+ * the last of them.  The initial namespace never dies.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -1117,6 +1117,14 @@ void kipc_fill_info(struct kipc_info *info)
 
 /* Reaping the objects of namespaces nobody can enter any more */
 
+static bool kipc_ns_dead(struct kipc_ns *kns)
+{
+	/* Whatever the kernel counts for it, the initial namespace lives. */
+	if (kns->ipc_ns->ns.inum == PROC_IPC_INIT_INO)
+		return false;
+	return kipc_ipc_ns_unused(kns->ipc_ns);
+}
+
 static void kipc_reap_ns(struct kipc_ns *kns)
 {
 	struct kipc_object *obj;
@@ -1154,7 +1162,7 @@ void kipc_reap_dead_namespaces(void)
 		found = NULL;
 		mutex_lock(&kipc_ns_mutex);
 		list_for_each_entry(kns, &kipc_namespaces, node) {
-			if (!kns->dead && kipc_ipc_ns_orphaned(kns->ipc_ns)) {
+			if (!kns->dead && kipc_ns_dead(kns)) {
 				kns->dead = true;
 				kref_get(&kns->ref);
 				found = kns;

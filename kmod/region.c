@@ -5,8 +5,9 @@
  *
  * Backing.  Each region owns a shmem file, as a SysV shm segment does, so
  * its pages are swappable and charged to the memcg of whoever touches them.
- * mmap() on the region fd points the VMA at the shmem file and lets shmem
- * set it up; our vm_operations wrap shmem's to count the mappings.
+ * mmap() on the region fd lets shmem set the VMA up through the VFS, as
+ * ipc/shm.c does, then points it at a second file on the same inode (below);
+ * our vm_operations wrap shmem's to count the mappings.
  *
  * Lifetime.  A VMA holds a reference on the region *file* it was mapped
  * through (in vm_private_data), and the file holds the object.  Unmapping
@@ -46,6 +47,7 @@
 struct kipc_region {
 	struct kipc_object obj;
 	struct file *shm;		/* the pages, for the region's whole life */
+	struct file *map_file;		/* our VMAs' vm_file, on shm's inode */
 	/* shmem's, which ours forward to; set by every mmap, always the same */
 	const struct vm_operations_struct *shm_vm_ops;
 	struct mutex mutex;		/* pwrite, resize and sealing */
@@ -61,35 +63,35 @@ struct kipc_region {
 };
 
 /*
- * The shmem file must not be mapped but through the region fd, or the
- * mapping would escape our checks and counts: remap_file_pages() maps a
- * VMA's vm_file afresh, and our VMAs' vm_file is the shmem file.  So, as
- * ashmem does, the shmem file gets file_operations whose ->mmap refuses;
- * our mmap calls shmem's own.  The rest is what the kernel may call on a
- * VMA's file (msync, MADV_REMOVE); our read and write call shmem's.  Each
- * shmem file holds a module reference for these, dropped through ->owner
- * when the file is finally released, however late that is.
+ * The pages must not be mapped but through the region fd, or the mapping
+ * would escape our checks and counts, and remap_file_pages() maps a VMA's
+ * vm_file afresh.  So our VMAs do not point at the shmem file but at a
+ * file of our own on the same inode (its mapping, for rmap, is shmem's),
+ * whose ->mmap refuses.  The rest is what the kernel may call on a VMA's
+ * file (msync, MADV_REMOVE), passed to the inode's own operations.  Each
+ * such file holds a module reference through ->owner, dropped when it is
+ * finally released, however late that is.
  */
-static const struct file_operations *kipc_shmem_fops;
-
-static int kipc_shm_mmap(struct file *file, struct vm_area_struct *vma)
+static int kipc_map_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return -EPERM;
 }
 
-static long kipc_shm_fallocate(struct file *file, int mode, loff_t offset,
+static long kipc_map_fallocate(struct file *file, int mode, loff_t offset,
 			       loff_t len)
 {
-	if (!kipc_shmem_fops->fallocate)
+	const struct file_operations *fops = file_inode(file)->i_fop;
+
+	if (!fops->fallocate)
 		return -EOPNOTSUPP;
-	return kipc_shmem_fops->fallocate(file, mode, offset, len);
+	return fops->fallocate(file, mode, offset, len);
 }
 
-static const struct file_operations kipc_shm_fops = {
+static const struct file_operations kipc_map_fops = {
 	.owner		= THIS_MODULE,
-	.mmap		= kipc_shm_mmap,
+	.mmap		= kipc_map_mmap,
 	.fsync		= noop_fsync,
-	.fallocate	= kipc_shm_fallocate,
+	.fallocate	= kipc_map_fallocate,
 };
 
 static inline struct kipc_region *to_region(struct kipc_object *obj)
@@ -261,14 +263,14 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	/* mremap() may not grow the mapping past the end of the region. */
 	kipc_vm_flags_set(vma, VM_DONTEXPAND);
 
-	ret = kipc_shmem_fops->mmap(r->shm, vma);
+	ret = kipc_vfs_mmap(r->shm, vma);
 	if (ret) {
 		spin_lock(&r->obj.lock);
 		kipc_region_count_locked(r, kipc_vma_may_write_shared(vma), -1);
 		spin_unlock(&r->obj.lock);
 		return ret;
 	}
-	vma_set_file(vma, r->shm);
+	vma_set_file(vma, r->map_file);
 	WRITE_ONCE(r->shm_vm_ops, vma->vm_ops);
 	vma->vm_private_data = get_file(file);
 	vma->vm_ops = &kipc_region_vm_ops;
@@ -299,7 +301,7 @@ static ssize_t kipc_region_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	init_sync_kiocb(&kiocb, r->shm);
 	kiocb.ki_pos = iocb->ki_pos;
-	ret = kipc_shmem_fops->read_iter(&kiocb, to);
+	ret = r->shm->f_op->read_iter(&kiocb, to);
 	if (ret > 0)
 		iocb->ki_pos = kiocb.ki_pos;
 	return ret;
@@ -336,7 +338,7 @@ static ssize_t kipc_region_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	init_sync_kiocb(&kiocb, r->shm);
 	kiocb.ki_pos = iocb->ki_pos;
 	file_start_write(r->shm);
-	ret = kipc_shmem_fops->write_iter(&kiocb, from);
+	ret = r->shm->f_op->write_iter(&kiocb, from);
 	file_end_write(r->shm);
 	if (ret > 0)
 		iocb->ki_pos = kiocb.ki_pos;
@@ -507,17 +509,14 @@ static int kipc_region_check(const struct kipc_open *req, unsigned long *charge)
 static struct kipc_object *kipc_region_alloc(const struct kipc_open *req)
 {
 	const struct kipc_region_attr *a = &req->region;
+	struct file *shm, *map_file;
 	struct kipc_region *r;
-	struct file *shm;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
-	/*
-	 * VM_NORESERVE: commit pages as they are touched, like memfd; the
-	 * byte quota already bounds what a region may hold.
-	 */
-	shm = shmem_file_setup("kipc-region", a->size, VM_NORESERVE);
+	/* Without reserve: the byte quota already bounds what it may hold. */
+	shm = kipc_shmem_file_setup("kipc-region", a->size);
 	if (IS_ERR(shm)) {
 		kfree(r);
 		/*
@@ -531,12 +530,28 @@ static struct kipc_object *kipc_region_alloc(const struct kipc_open *req)
 	}
 	/* Past 2 GiB, as memfd_create() does for its file. */
 	shm->f_flags |= O_LARGEFILE;
+
+	/*
+	 * On shm's inode, and so on its mapping, with its own reference to
+	 * the inode and to the module (which alloc_file_pseudo() leaves to
+	 * its caller, and the file's release drops through ->owner).
+	 */
+	ihold(file_inode(shm));
 	__module_get(THIS_MODULE);
-	shm->f_op = &kipc_shm_fops;
+	map_file = alloc_file_pseudo(file_inode(shm), shm->f_path.mnt,
+				     "kipc-region", O_RDWR, &kipc_map_fops);
+	if (IS_ERR(map_file)) {
+		module_put(THIS_MODULE);
+		iput(file_inode(shm));
+		fput(shm);
+		kfree(r);
+		return ERR_CAST(map_file);
+	}
 
 	kipc_object_init(&r->obj, &kipc_region_ops, KIPC_TYPE_REGION);
 	mutex_init(&r->mutex);
 	r->shm = shm;
+	r->map_file = map_file;
 	r->size = a->size;
 	r->seals = a->seals;
 	return &r->obj;
@@ -553,6 +568,7 @@ static void kipc_region_free(struct kipc_object *obj)
 
 	/* Every VMA holds a file, and so the object. */
 	WARN_ON_ONCE(r->nattch);
+	fput(r->map_file);
 	fput(r->shm);
 	put_pid(r->lpid);
 	mutex_destroy(&r->mutex);
@@ -582,16 +598,3 @@ const struct kipc_type_ops kipc_region_ops = {
 	.free		= kipc_region_free,
 	.stat		= kipc_region_stat,
 };
-
-/* shmem's file_operations are not exported: learn them from a file. */
-int kipc_region_init(void)
-{
-	struct file *shm;
-
-	shm = shmem_file_setup("kipc-region", 0, VM_NORESERVE);
-	if (IS_ERR(shm))
-		return PTR_ERR(shm);
-	kipc_shmem_fops = shm->f_op;
-	fput(shm);
-	return 0;
-}

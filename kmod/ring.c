@@ -221,6 +221,21 @@ static void kipc_ring_wait_del(wait_queue_head_t *wq,
 	spin_unlock_irq(&wq->lock);
 }
 
+/*
+ * After a poll_wait() on @wq: ask the peers for wake-ups if anybody waits
+ * there, the poller if it registered.  A poll that will not wait (a zero
+ * timeout, a second pass) registers nothing, and the flag then stays as the
+ * waiters already on @wq left it, so no peer is asked to call in for
+ * nobody; there is no need to know which kind of poll this is.
+ */
+static void kipc_ring_poll_flag(wait_queue_head_t *wq, u32 *flag)
+{
+	spin_lock_irq(&wq->lock);
+	if (!list_empty(&wq->head))
+		WRITE_ONCE(*flag, 1);
+	spin_unlock_irq(&wq->lock);
+}
+
 static void kipc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
 {
 	unsigned long irqflags;
@@ -349,21 +364,19 @@ __poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
 	 * Register only for what the caller asks, so that an epoll watching
 	 * for messages does not make the consumer call in after every take.
 	 */
-	if (!poll_does_not_wait(wait)) {
-		if (want & (EPOLLIN | EPOLLRDNORM)) {
-			poll_wait(file, &r->data_wq, wait);
-			WRITE_ONCE(r->hdr->wake_data, 1);
-		}
-		if (want & (EPOLLOUT | EPOLLWRNORM)) {
-			poll_wait(file, &r->room_wq, wait);
-			WRITE_ONCE(r->hdr->wake_room, 1);
-		}
-		/* Asking for neither, it still hears of removal. */
-		if (!(want & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
-			poll_wait(file, &r->data_wq, wait);
-		/* Flags before indices, as in kipc_ring_wait(). */
-		smp_mb();
+	if (want & (EPOLLIN | EPOLLRDNORM)) {
+		poll_wait(file, &r->data_wq, wait);
+		kipc_ring_poll_flag(&r->data_wq, &r->hdr->wake_data);
 	}
+	if (want & (EPOLLOUT | EPOLLWRNORM)) {
+		poll_wait(file, &r->room_wq, wait);
+		kipc_ring_poll_flag(&r->room_wq, &r->hdr->wake_room);
+	}
+	/* Asking for neither, it still hears of removal. */
+	if (!(want & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
+		poll_wait(file, &r->data_wq, wait);
+	/* Flags before indices, as in kipc_ring_wait(). */
+	smp_mb();
 	if (kipc_removed(obj))
 		return EPOLLERR | EPOLLHUP;
 	state = kipc_ring_state(r, NULL);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
 
@@ -646,6 +647,130 @@ TEST_F(obj, dead_namespace_objects_are_reaped)
 	ASSERT_EQ(0, status);
 
 	/* The namespace dies with the child; INFO reaps what it left. */
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, kt_info(self->dev, &after));
+		if (after.user_objects == before.user_objects)
+			break;
+		usleep(20000);
+	}
+	EXPECT_EQ(before.user_objects, after.user_objects);
+	EXPECT_EQ(before.user_bytes, after.user_bytes);
+}
+
+/* The initial IPC namespace's inode number, fixed since Linux 3.8. */
+#define INIT_IPC_NS_INO		0xEFFFFFFFU
+#define REAP_INTERVAL_PARAM	"/sys/module/kipc/parameters/reap_interval_ms"
+
+static bool in_init_ipc_ns(void)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/ipc", &st) && st.st_ino == INIT_IPC_NS_INO;
+}
+
+/* Set the reaper's interval, the old one in *@old; false if we may not. */
+static bool set_reap_interval(unsigned int ms, unsigned int *old)
+{
+	FILE *f = fopen(REAP_INTERVAL_PARAM, "r+");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = !old || fscanf(f, "%u", old) == 1;
+	ok = ok && !fseek(f, 0, SEEK_SET) && fprintf(f, "%u\n", ms) > 0;
+	return !fclose(f) && ok;
+}
+
+/*
+ * Nothing holds these objects but the initial namespace, which never dies:
+ * neither INFO nor the reaper's work may take them, however often they run
+ * (7.x keeps the initial namespaces' reference count fixed, which made
+ * "only kipc's reference is left" true for them).
+ */
+TEST_F(obj, init_namespace_objects_survive_reaping)
+{
+	unsigned int old_ms = 0;
+	struct kipc_info info;
+	uint32_t id = 0;
+	bool fast;
+	int q, i;
+
+	if (!in_init_ipc_ns())
+		SKIP(return, "not in the initial IPC namespace");
+	q = kt_queue(self->dev, self->name, KIPC_O_CREAT | KIPC_O_EXCL, 0600,
+		     0, 0, NULL);
+	ASSERT_LE(0, q);
+	close(q);
+	q = kt_queue(self->dev, NULL, KIPC_O_CREAT | KIPC_O_PERSIST, 0600, 0, 0,
+		     &id);
+	ASSERT_LE(0, q);
+	close(q);
+
+	/* Several of the reaper's intervals, at its shortest if we may. */
+	fast = set_reap_interval(100, &old_ms);
+	for (i = 0; i < 10; i++) {
+		EXPECT_EQ(0, kt_info(self->dev, &info));
+		usleep(fast ? 100000 : 20000);
+	}
+	if (fast)
+		EXPECT_TRUE(set_reap_interval(old_ms, NULL));
+
+	q = kt_queue(self->dev, self->name, KIPC_O_RDWR, 0, 0, 0, NULL);
+	EXPECT_LE(0, q) TH_LOG("the named queue is gone: %s", strerror(-q));
+	if (q >= 0)
+		close(q);
+	q = kt_queue(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0, 0, 0, &id);
+	EXPECT_LE(0, q) TH_LOG("the persistent queue is gone: %s", strerror(-q));
+	if (q >= 0) {
+		EXPECT_EQ(0, kt_ret(ioctl(q, KIPC_IOC_REMOVE)));
+		close(q);
+	}
+}
+
+/*
+ * A namespace that no task is in any more can still be entered through an
+ * nsfs file (or a bind mount of one): its objects stay until that goes.
+ */
+TEST_F(obj, namespace_kept_by_nsfs_file_keeps_its_objects)
+{
+	struct kipc_info before, after;
+	int sv[2], nsfd, status, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, kt_info(self->dev, &before));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int dev, fd;
+
+		close(sv[0]);
+		if (enter_new_ipc_ns())
+			_exit(200);
+		dev = kt_dev();
+		if (kt_queue(dev, "kept", KIPC_O_CREAT, 0600, 0, 0, NULL) < 0)
+			_exit(1);
+		fd = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+		_exit(fd < 0 || kt_send_fd(sv[1], fd) ? 2 : 0);
+	}
+	close(sv[1]);
+	nsfd = kt_recv_fd(sv[0]);
+	close(sv[0]);
+	status = kt_wait(pid);
+	if (status == 200)
+		SKIP(return, "cannot create an IPC namespace here");
+	ASSERT_EQ(0, status);
+	ASSERT_LE(0, nsfd);
+
+	/* Nobody is in it, but it can be entered: nothing is reaped. */
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, kt_info(self->dev, &after));
+		usleep(20000);
+	}
+	EXPECT_EQ(before.user_objects + 1, after.user_objects);
+
+	/* Without the file it is dead, and what it held goes. */
+	close(nsfd);
 	for (i = 0; i < 100; i++) {
 		ASSERT_EQ(0, kt_info(self->dev, &after));
 		if (after.user_objects == before.user_objects)
