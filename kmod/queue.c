@@ -93,6 +93,7 @@ struct kipc_queue {
 	struct pid *lrpid;
 
 	struct pid *notify_pid;		/* registered process, or NULL */
+	u64 notify_exec_id;		/* its self_exec_id when it registered */
 	u32 notify_how;
 	u32 notify_signo;
 	u64 notify_value;
@@ -432,6 +433,7 @@ static void kipc_queue_poll_wake(struct kipc_queue *q)
 
 struct kipc_notification {
 	struct pid *pid;
+	u64 exec_id;
 	u32 how;
 	u32 signo;
 	u64 value;
@@ -441,6 +443,7 @@ static void kipc_queue_take_notification(struct kipc_queue *q,
 					 struct kipc_notification *n)
 {
 	n->pid = q->notify_pid;
+	n->exec_id = q->notify_exec_id;
 	n->how = q->notify_how;
 	n->signo = q->notify_signo;
 	n->value = q->notify_value;
@@ -452,14 +455,20 @@ static void kipc_queue_take_notification(struct kipc_queue *q,
  * but no exported call sends a process-directed signal with a siginfo.  So
  * pick the thread complete_signal() would: one that does not block @signo
  * (a thread in sigwaitinfo() has it unblocked meanwhile), else the leader.
+ *
+ * Only to the program that registered: one that has exec()ed since did not
+ * ask for the signal, and may be a setuid program that the sender could not
+ * kill() (ipc/mqueue.c checks self_exec_id the same way).  Exec leaves one
+ * thread, the leader, with the new count.
  */
-static struct task_struct *kipc_notify_target(struct pid *pid, int signo)
+static struct task_struct *kipc_notify_target(struct pid *pid, int signo,
+					      u64 exec_id)
 {
 	struct task_struct *leader, *t, *target = NULL;
 
 	rcu_read_lock();
 	leader = pid_task(pid, PIDTYPE_TGID);
-	if (leader) {
+	if (leader && READ_ONCE(leader->self_exec_id) == exec_id) {
 		target = leader;
 		for_each_thread(leader, t) {
 			if (!(t->flags & PF_EXITING) &&
@@ -482,16 +491,26 @@ static void kipc_notification_deliver(struct kipc_notification *n)
 	if (!n->pid)
 		return;
 	task = n->how == KIPC_NOTIFY_SIGNAL ?
-	       kipc_notify_target(n->pid, n->signo) : NULL;
+	       kipc_notify_target(n->pid, n->signo, n->exec_id) : NULL;
 	if (task) {
 		clear_siginfo(&info);
 		info.si_signo = n->signo;
 		info.si_code = SI_MESGQ;
 		info.si_value.sival_ptr = (void __user *)(uintptr_t)n->value;
-		/* The sender as the registrant's namespaces name it. */
+		/* The sender, as the registrant's pid namespace numbers it. */
 		info.si_pid = task_tgid_nr_ns(current, ns_of_pid(n->pid));
-		info.si_uid = from_kuid_munged(task_cred_xxx(task, user_ns),
-					       current_uid());
+		/*
+		 * In the sender's own user namespace, as kill() puts it: the
+		 * signal core maps si_uid from there into the receiver's.
+		 * Mapped here already, it would be mapped twice.
+		 */
+		info.si_uid = from_kuid_munged(current_user_ns(), current_uid());
+		/*
+		 * No kill permission check: the registrant asked for this
+		 * signal, from any sender (as do_send_sig_info() in
+		 * ipc/mqueue.c); the exec check above keeps it to the program
+		 * that asked.
+		 */
 		send_sig_info(n->signo, &info, task);
 		put_task_struct(task);
 	}
@@ -1151,6 +1170,7 @@ static long kipc_queue_notify(struct file *file,
 		ret = -EBUSY;
 	} else {
 		q->notify_pid = get_pid(task_tgid(current));
+		q->notify_exec_id = current->self_exec_id;
 		q->notify_how = n.how;
 		q->notify_signo = n.signo;
 		q->notify_value = n.value;

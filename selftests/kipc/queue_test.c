@@ -7,8 +7,11 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "../kselftest_harness.h"
@@ -31,6 +34,38 @@ FIXTURE_TEARDOWN(q)
 {
 	close(self->q);
 	close(self->dev);
+}
+
+/*
+ * The notification tests that exec run this program again as
+ * "queue_test --kipc-exec-helper FD [setuid]": before the harness starts,
+ * it reports on the pipe FD ('r'; 'u' if it could not become root) and
+ * waits to be killed.
+ */
+__attribute__((constructor))
+static void exec_helper(int argc, char **argv)
+{
+	char c = 'r';
+
+	if (argc < 3 || strcmp(argv[1], "--kipc-exec-helper"))
+		return;
+	if (argc > 3 && !strcmp(argv[3], "setuid") && setresuid(0, 0, 0))
+		c = 'u';
+	if (write(atoi(argv[2]), &c, 1) != 1)
+		_exit(1);
+	sleep(30);
+	_exit(0);
+}
+
+/* In a child: become the exec helper, reporting on @fd. */
+static void exec_helper_run(const char *path, int fd, bool setuid)
+{
+	char arg[16];
+
+	snprintf(arg, sizeof(arg), "%d", fd);
+	execl(path, path, "--kipc-exec-helper", arg, setuid ? "setuid" : NULL,
+	      (char *)NULL);
+	_exit(127);
 }
 
 static int send_str(int q, const char *s, uint32_t prio, int64_t type)
@@ -781,6 +816,296 @@ TEST_F(q, closing_an_fd_drops_own_registration)
 	close(dup_fd);
 	ASSERT_EQ(0, kt_stat(self->q, &st));
 	EXPECT_EQ(0, st.queue.notify_pid);
+}
+
+/*
+ * A registration made before exec() signals nobody after it: the program
+ * that asked for the signal is gone, and the new one did not (ipc/mqueue.c
+ * checks self_exec_id).  SIGKILL makes the difference the exit status.
+ */
+TEST_F(q, notify_is_not_sent_after_the_registrant_execs)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGKILL };
+	struct kipc_stat st;
+	int sync[2];
+	pid_t pid;
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(sync[0]);
+		if (ioctl(self->q, KIPC_IOC_NOTIFY, &n))
+			_exit(1);
+		exec_helper_run("/proc/self/exe", sync[1], false);
+	}
+	close(sync[1]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	ASSERT_EQ('r', c);
+	ASSERT_EQ(0, send_str(self->q, "one", 0, 1));
+	kill(pid, SIGTERM);
+	EXPECT_EQ(128 + SIGTERM, kt_wait(pid));
+	/* The message used the registration up all the same. */
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+	close(sync[0]);
+}
+
+static int copy_exe(const char *dst, mode_t mode)
+{
+	char buf[65536];
+	int in, out, ret = -1;
+	ssize_t n;
+
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (in < 0 || out < 0)
+		goto out;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			goto out;
+	/* After the writes, which would clear the setuid bit. */
+	if (!n && !fchmod(out, mode))
+		ret = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ret;
+}
+
+/*
+ * Issue 18 item 1: an unprivileged process registers for SIGKILL, keeps the
+ * fd across exec() of a setuid-root program, which becomes root for good;
+ * another unprivileged process, which may not kill() it, sends a message.
+ * The program must live.
+ */
+TEST_F(q, notify_does_not_kill_a_setuid_program)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGKILL };
+	char dir[] = "/tmp/kipc-suid-XXXXXX", path[64];
+	pid_t pid, sender;
+	int sync[2];
+	char c = 0;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to install a setuid-root program");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	/* /tmp is mounted nosuid; a tmpfs of our own is not. */
+	if (mount("none", dir, "tmpfs", 0, "mode=0755")) {
+		rmdir(dir);
+		SKIP(return, "cannot mount a tmpfs: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/helper", dir);
+	ASSERT_EQ(0, copy_exe(path, 04755));
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(sync[0]);
+		if (kt_become_nobody() || ioctl(self->q, KIPC_IOC_NOTIFY, &n))
+			_exit(1);
+		exec_helper_run(path, sync[1], true);
+	}
+	close(sync[1]);
+	EXPECT_EQ(1, read(sync[0], &c, 1));
+	close(sync[0]);
+	if (c == 'r') {
+		sender = fork();
+		ASSERT_LE(0, sender);
+		if (sender == 0) {
+			if (kt_become_nobody())
+				_exit(1);
+			if (!kill(pid, SIGKILL) || errno != EPERM)
+				_exit(2);
+			_exit(-send_str(self->q, "one", 0, 1));
+		}
+		EXPECT_EQ(0, kt_wait(sender));
+	}
+	kill(pid, SIGTERM);
+	EXPECT_EQ(128 + SIGTERM, kt_wait(pid));
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	if (c == 'u')
+		SKIP(return, "the setuid bit gave no root");
+	EXPECT_EQ('r', c);
+}
+
+/* Write @s to @path; 0 or -errno. */
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A user namespace of our own, in a child.  The test VM runs the suite in a
+ * chroot, which may not create one; root can step out of it to the mount
+ * namespace's root (pid 1's), which the caller needs nothing from after.
+ */
+static int enter_own_userns(void)
+{
+	if (!unshare(CLONE_NEWUSER))
+		return 0;
+	if (errno != EPERM || !kt_is_root() || chroot("/proc/1/root") ||
+	    chdir("/"))
+		return -1;
+	return unshare(CLONE_NEWUSER) ? -1 : 0;
+}
+
+/* A user namespace of our own in which @uid, ours outside, is @inside. */
+static int enter_userns_as(uid_t uid, uid_t inside)
+{
+	char map[64];
+
+	if (enter_own_userns())
+		return 100;
+	snprintf(map, sizeof(map), "%u %u 1\n", inside, uid);
+	return write_str("/proc/self/uid_map", map) ? 101 : 0;
+}
+
+/*
+ * si_uid names the sender as the registrant sees it when the signal comes,
+ * as kill()'s does: here the registrant has entered a user namespace since
+ * it registered, where the sender's uid is 1000.  (The signal core maps
+ * si_uid from the sender's user namespace into the receiver's.)
+ */
+TEST_F(q, notify_siginfo_uid_follows_the_registrant_into_a_user_ns)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	int sync[2], status;
+	uid_t uid = getuid(), got = 0;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec to = { .tv_sec = 20 };
+		sigset_t set;
+		siginfo_t si;
+
+		close(sync[0]);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (ioctl(self->q, KIPC_IOC_NOTIFY, &n))
+			_exit(1);
+		status = enter_userns_as(uid, 1000);
+		if (status)
+			_exit(status);
+		if (write(sync[1], "r", 1) != 1 ||
+		    sigtimedwait(&set, &si, &to) != SIGUSR1 ||
+		    si.si_code != SI_MESGQ ||
+		    write(sync[1], &si.si_uid, sizeof(si.si_uid)) !=
+		    sizeof(si.si_uid))
+			_exit(2);
+		_exit(0);
+	}
+	close(sync[1]);
+	if (read(sync[0], &c, 1) != 1) {
+		status = kt_wait(pid);
+		close(sync[0]);
+		if (status == 100 || status == 101)
+			SKIP(return, "no user namespace of our own (%d)", status);
+		ASSERT_EQ(0, status);
+	}
+	ASSERT_EQ(0, send_str(self->q, "one", 0, 1));
+	EXPECT_EQ(sizeof(got), read(sync[0], &got, sizeof(got)));
+	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(1000, got);
+	close(sync[0]);
+}
+
+/*
+ * The same from the other side: a sender that is 2000 in a user namespace
+ * of its own is still our uid to the registrant.
+ */
+TEST_F(q, notify_siginfo_uid_of_a_sender_in_a_user_ns)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	struct timespec to = { .tv_sec = 20 };
+	uid_t uid = getuid();
+	sigset_t set;
+	siginfo_t si;
+	int status;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		status = enter_userns_as(uid, 2000);
+		_exit(status ? status : -send_str(self->q, "one", 0, 1));
+	}
+	status = kt_wait(pid);
+	if (status == 100 || status == 101)
+		SKIP(return, "no user namespace of our own (%d)", status);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(SIGUSR1, sigtimedwait(&set, &si, &to));
+	EXPECT_EQ(SI_MESGQ, si.si_code);
+	EXPECT_EQ(uid, si.si_uid);
+	EXPECT_EQ(pid, si.si_pid);
+}
+
+/*
+ * What decides is exec(), not credentials, as in ipc/mqueue.c: a process
+ * that registered and then changed its uid without exec() is still the
+ * program that asked, and gets its signal -- here an unprivileged
+ * registrant that takes back root through its saved uid, signalled by an
+ * unprivileged sender.
+ */
+TEST_F(q, notify_survives_a_change_of_uid_without_exec)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	int sync[2];
+	pid_t pid, sender;
+	char c = 0;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to change uids");
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec to = { .tv_sec = 20 };
+		sigset_t set;
+		siginfo_t si;
+
+		close(sync[0]);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (setresuid(65534, 65534, 0) ||
+		    ioctl(self->q, KIPC_IOC_NOTIFY, &n) ||
+		    setresuid(0, 0, 0) || write(sync[1], "r", 1) != 1)
+			_exit(1);
+		if (sigtimedwait(&set, &si, &to) != SIGUSR1 ||
+		    si.si_code != SI_MESGQ || si.si_uid != 65534)
+			_exit(2);
+		_exit(0);
+	}
+	close(sync[1]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	close(sync[0]);
+	sender = fork();
+	ASSERT_LE(0, sender);
+	if (sender == 0)
+		_exit(kt_become_nobody() ? 1 : -send_str(self->q, "one", 0, 1));
+	EXPECT_EQ(0, kt_wait(sender));
+	EXPECT_EQ(0, kt_wait(pid));
 }
 
 TEST_F(q, batch_send_and_receive)
