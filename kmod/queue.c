@@ -483,6 +483,27 @@ static struct task_struct *kipc_notify_target(struct pid *pid, int signo,
 	return target;
 }
 
+/*
+ * Every thread of the registrant has exited.  ->flush unregisters a
+ * registrant that closes its fds as it exits, but one that shared its fd
+ * table (CLONE_FILES) with a live process closed nothing, and its
+ * registration would keep everyone else out with EBUSY.  Such a one counts
+ * as none: it can take no signal, and nobody can unregister it.  Its
+ * struct pid is not reused, so no later process can be taken for it.
+ */
+static bool kipc_notify_owner_dead(struct pid *pid)
+{
+	struct task_struct *leader;
+	bool dead;
+
+	rcu_read_lock();
+	leader = pid_task(pid, PIDTYPE_TGID);
+	/* A leader that exited first stays, a zombie, while threads live. */
+	dead = !leader || !atomic_read(&leader->signal->live);
+	rcu_read_unlock();
+	return dead;
+}
+
 static void kipc_notification_deliver(struct kipc_notification *n)
 {
 	struct kernel_siginfo info;
@@ -1166,9 +1187,10 @@ static long kipc_queue_notify(struct file *file,
 			old = q->notify_pid;
 			q->notify_pid = NULL;
 		}
-	} else if (q->notify_pid) {
+	} else if (q->notify_pid && !kipc_notify_owner_dead(q->notify_pid)) {
 		ret = -EBUSY;
 	} else {
+		old = q->notify_pid;		/* a dead registrant's */
 		q->notify_pid = get_pid(task_tgid(current));
 		q->notify_exec_id = current->self_exec_id;
 		q->notify_how = n.how;
@@ -1517,7 +1539,8 @@ static void kipc_queue_stat(struct kipc_object *obj, struct kipc_stat *st)
 	qs->rtime_ns = ktime_to_ns(q->rtime);
 	qs->lspid = pid_vnr(q->lspid);
 	qs->lrpid = pid_vnr(q->lrpid);
-	qs->notify_pid = pid_vnr(q->notify_pid);
+	qs->notify_pid = q->notify_pid && !kipc_notify_owner_dead(q->notify_pid) ?
+			 pid_vnr(q->notify_pid) : 0;
 }
 
 /* SysV msg_qbytes: raising it past the module limit takes CAP_SYS_RESOURCE. */

@@ -1108,6 +1108,74 @@ TEST_F(q, notify_survives_a_change_of_uid_without_exec)
 	EXPECT_EQ(0, kt_wait(pid));
 }
 
+static int register_none(void *arg)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+
+	return ioctl(*(int *)arg, KIPC_IOC_NOTIFY, &n) ? 1 : 0;
+}
+
+/*
+ * Issue 18 item 6: a registrant that shares its fd table (CLONE_FILES)
+ * closes no file when it exits, so no ->flush drops its registration.  A
+ * dead registrant must not hold the queue's one registration: another
+ * process may register, even before the dead one is reaped.
+ */
+TEST_F(q, notify_registration_dies_with_a_clone_files_registrant)
+{
+	static char stack[64 << 10] __attribute__((aligned(16)));
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+	struct kipc_stat st;
+	siginfo_t si = { 0 };
+	pid_t pid, other;
+
+	pid = clone(register_none, stack + sizeof(stack), CLONE_FILES | SIGCHLD,
+		    &self->q);
+	ASSERT_LE(0, pid);
+	/* Dead, and left a zombie. */
+	ASSERT_EQ(0, waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+	ASSERT_EQ(0, si.si_status);
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+	other = fork();
+	ASSERT_LE(0, other);
+	if (other == 0)
+		_exit(-kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	EXPECT_EQ(0, kt_wait(other));
+	EXPECT_EQ(0, kt_wait(pid));
+}
+
+static void *register_in_thread(void *arg)
+{
+	return (void *)(long)register_none(arg);
+}
+
+/* The registration is the process's: the thread that made it may go. */
+TEST_F(q, notify_registration_outlives_the_thread_that_made_it)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+	struct kipc_stat st;
+	pthread_t thread;
+	void *ret = NULL;
+	pid_t other;
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, register_in_thread,
+				    &self->q));
+	ASSERT_EQ(0, pthread_join(thread, &ret));
+	ASSERT_EQ(NULL, ret);
+	other = fork();
+	ASSERT_LE(0, other);
+	if (other == 0)
+		_exit(-kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	EXPECT_EQ(EBUSY, kt_wait(other));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(getpid(), st.queue.notify_pid);
+	n.how = KIPC_NOTIFY_OFF;
+	EXPECT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+}
+
 TEST_F(q, batch_send_and_receive)
 {
 	struct kipc_msg m[16];
