@@ -13,8 +13,10 @@
  * wake-up happens after the queue lock is dropped.  Payloads are copied
  * outside the lock, into messages from kipc's own memcg-accounted caches.
  *
- * A receiver whose copy to user space faults puts the message back where it
- * was (by arrival sequence), so a bad pointer loses nothing.
+ * A message keeps its room in the queue from the send that accepts it until
+ * a receiver has copied it out: a receiver whose copy to user space faults
+ * puts the message back where it was (by arrival sequence), and it still
+ * fits, so a bad pointer loses nothing and the limits hold.
  *
  * A queue created with KIPC_QUEUE_RING is a shared-memory ring instead
  * (ring.c): it has no kernel messages, and only mmap, poll and the ring
@@ -83,6 +85,13 @@ struct kipc_queue {
 	u64 max_bytes;
 	u32 nmsgs;
 	u64 bytes;
+	/*
+	 * Taken by receivers (or handed to them) and not yet copied out.
+	 * Their room stays taken: a receive that faults puts its message
+	 * back, which must not take the queue past its limits.
+	 */
+	u32 held_msgs;
+	u64 held_bytes;
 	u64 next_seq;
 
 	u64 sent;
@@ -321,9 +330,23 @@ static void kipc_queue_unlink(struct kipc_queue *q, struct kipc_qmsg *msg)
 	atomic64_dec(&kipc_counters.msgs);
 }
 
+/* Room for one more message of @len bytes, counting those held. */
 static bool kipc_queue_fits(const struct kipc_queue *q, u32 len)
 {
-	return q->nmsgs < q->max_msgs && q->bytes + len <= q->max_bytes;
+	return q->nmsgs + q->held_msgs < q->max_msgs &&
+	       q->bytes + q->held_bytes + len <= q->max_bytes;
+}
+
+static void kipc_queue_hold(struct kipc_queue *q, const struct kipc_qmsg *msg)
+{
+	q->held_msgs++;
+	q->held_bytes += msg->len;
+}
+
+static void kipc_queue_unhold(struct kipc_queue *q, const struct kipc_qmsg *msg)
+{
+	q->held_msgs--;
+	q->held_bytes -= msg->len;
 }
 
 static bool kipc_msg_matches(const struct kipc_qmsg *msg, u32 flags, s64 type)
@@ -560,6 +583,17 @@ static void kipc_queue_note_recv(struct kipc_queue *q)
 
 /* Send and receive */
 
+/* Give @msg, which fits, to the receiver @r: it holds the room now. */
+static void kipc_queue_hand_over(struct kipc_queue *q, struct kipc_qwaiter *r,
+				 struct kipc_qmsg *msg,
+				 struct kipc_wake_list *wl)
+{
+	kipc_queue_hold(q, msg);
+	r->msg = msg;
+	kipc_waiter_done(r, 0, wl);
+	kipc_queue_note_send(q);
+}
+
 static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			       struct kipc_deadline *dl)
 {
@@ -579,16 +613,19 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			ret = -EIDRM;
 			break;
 		}
-		msg->seq = q->next_seq++;
-		r = kipc_queue_pick_receiver(q, msg, &wl);
-		if (r) {
-			r->msg = msg;
-			kipc_waiter_done(r, 0, &wl);
-			kipc_queue_note_send(q);
-			ret = 0;
-			break;
-		}
+		/*
+		 * Room first, even for a receiver waiting for this message
+		 * (as msgsnd() does): the receiver holds the room until it
+		 * has copied the message out.
+		 */
 		if (kipc_queue_fits(q, msg->len)) {
+			msg->seq = q->next_seq++;
+			r = kipc_queue_pick_receiver(q, msg, &wl);
+			if (r) {
+				kipc_queue_hand_over(q, r, msg, &wl);
+				ret = 0;
+				break;
+			}
 			if (!q->spare && bucket) {
 				q->spare = bucket;
 				bucket = NULL;
@@ -682,16 +719,14 @@ static int kipc_queue_post_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 
 	if (q->obj.removed)
 		return -EIDRM;
+	if (!kipc_queue_fits(q, msg->len))
+		return -EAGAIN;
 	msg->seq = q->next_seq++;
 	r = kipc_queue_pick_receiver(q, msg, wl);
 	if (r) {
-		r->msg = msg;
-		kipc_waiter_done(r, 0, wl);
-		kipc_queue_note_send(q);
+		kipc_queue_hand_over(q, r, msg, wl);
 		return 0;
 	}
-	if (!kipc_queue_fits(q, msg->len))
-		return -EAGAIN;
 	ret = kipc_queue_insert(q, msg);
 	if (ret)
 		return ret;
@@ -730,14 +765,53 @@ static unsigned int kipc_queue_post_many(struct kipc_queue *q,
 }
 
 /*
+ * A receiver takes @msg off the queue.  Its room stays held, and is freed
+ * (and a sender woken for it) once the message is copied out.
+ */
+static void kipc_queue_take(struct kipc_queue *q, struct kipc_qmsg *msg)
+{
+	kipc_queue_unlink(q, msg);
+	kipc_queue_hold(q, msg);
+	kipc_queue_note_recv(q);
+}
+
+/* What a receive copied out, to free with kipc_queue_release(). */
+struct kipc_qrelease {
+	u32 msgs;
+	u64 bytes;
+};
+
+/*
+ * The messages of @rel are copied out: free their room.  A sender for each,
+ * as each would have been woken had its room been freed alone.
+ */
+static void kipc_queue_release(struct kipc_queue *q,
+			       const struct kipc_qrelease *rel)
+{
+	struct kipc_wake_list wl = { };
+	u32 i;
+
+	if (!rel->msgs)
+		return;
+	spin_lock(&q->obj.lock);
+	q->held_msgs -= rel->msgs;
+	q->held_bytes -= rel->bytes;
+	for (i = 0; i < rel->msgs; i++)
+		kipc_queue_wake_sender(q, &wl);
+	spin_unlock(&q->obj.lock);
+	kipc_wake_list_run(&wl);
+	kipc_queue_poll_wake(q);
+}
+
+/*
  * Take (or, with KIPC_F_PEEK, reference) the message a receive selects.
- * Returns the message, with one reference for the caller.
+ * Returns the message, with one reference for the caller; one taken holds
+ * its room until kipc_queue_deliver() and kipc_queue_release().
  */
 static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 					     s64 type, u32 bufsize,
 					     struct kipc_deadline *dl)
 {
-	struct kipc_wake_list wl = { };
 	struct kipc_qwaiter self;
 	struct kipc_qmsg *msg;
 	int ret, err = 0;
@@ -759,13 +833,10 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 				ret = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
 				break;
 			}
-			if (flags & KIPC_F_PEEK) {
+			if (flags & KIPC_F_PEEK)
 				refcount_inc(&msg->ref);
-			} else {
-				kipc_queue_unlink(q, msg);
-				kipc_queue_note_recv(q);
-				kipc_queue_wake_sender(q, &wl);
-			}
+			else
+				kipc_queue_take(q, msg);
 			ret = 0;
 			break;
 		}
@@ -805,11 +876,8 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 	}
 	spin_unlock(&q->obj.lock);
 
-	kipc_wake_list_run(&wl);
 	if (ret)
 		return ERR_PTR(ret);
-	if (!(flags & KIPC_F_PEEK))
-		kipc_queue_poll_wake(q);
 	return msg;
 }
 
@@ -823,7 +891,6 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 					 struct kipc_qmsg **msgs,
 					 unsigned int n, int *err)
 {
-	struct kipc_wake_list wl = { };
 	struct kipc_qmsg *msg;
 	unsigned int i;
 
@@ -852,23 +919,18 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 			*err = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
 			break;
 		}
-		kipc_queue_unlink(q, msg);
-		kipc_queue_note_recv(q);
-		kipc_queue_wake_sender(q, &wl);
+		kipc_queue_take(q, msg);
 		msgs[i] = msg;
 	}
 	spin_unlock(&q->obj.lock);
-
-	kipc_wake_list_run(&wl);
-	if (i)
-		kipc_queue_poll_wake(q);
 	return i;
 }
 
 /*
- * A receiver could not deliver @msg: put it back where it was.  Receivers
- * that blocked meanwhile did not see it, so the first that selects it
- * takes it, as from a sender.
+ * A receiver could not deliver @msg: put it back where it was.  Its room
+ * was held meanwhile, so it fits.  Receivers that blocked meanwhile did
+ * not see it, so the first that selects it takes it, as from a sender, and
+ * holds the room in turn.
  */
 static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 {
@@ -884,16 +946,17 @@ static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 		bucket = NULL;
 	}
 	r = q->obj.removed ? NULL : kipc_queue_pick_receiver(q, msg, &wl);
-	if (q->obj.removed) {
-		kipc_qmsg_put(msg);
-	} else if (r) {
+	if (r) {
 		r->msg = msg;
 		kipc_waiter_done(r, 0, &wl);
 		q->received--;
-	} else if (kipc_queue_insert(q, msg)) {
-		kipc_qmsg_put(msg);
 	} else {
-		q->received--;
+		kipc_queue_unhold(q, msg);
+		/* Removed (its messages are gone), or no node: never. */
+		if (q->obj.removed || kipc_queue_insert(q, msg))
+			kipc_qmsg_put(msg);
+		else
+			q->received--;
 	}
 	spin_unlock(&q->obj.lock);
 	kipc_wake_list_run(&wl);
@@ -902,10 +965,14 @@ static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 	kipc_queue_poll_wake(q);
 }
 
-/* Deliver a received message into @m's buffer and report it back. */
+/*
+ * Deliver a received message into @m's buffer and report it back; note its
+ * room in @rel for kipc_queue_release(), or put it back if that faults.
+ */
 static int kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *msg,
 			      struct kipc_msg *m, u32 flags,
-			      struct kipc_msg __user *um)
+			      struct kipc_msg __user *um,
+			      struct kipc_qrelease *rel)
 {
 	u32 len = min(msg->len, m->len);
 	int ret;
@@ -918,10 +985,15 @@ static int kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *msg,
 	ret = kipc_qmsg_store(msg, u64_to_user_ptr(m->buf), len);
 	if (!ret && um && copy_to_user(um, m, sizeof(*m)))
 		ret = -EFAULT;
-	if (ret && !(flags & KIPC_F_PEEK))
-		kipc_queue_requeue(q, msg);
-	else
+	if (flags & KIPC_F_PEEK) {
 		kipc_qmsg_put(msg);
+	} else if (ret) {
+		kipc_queue_requeue(q, msg);
+	} else {
+		rel->msgs++;
+		rel->bytes += msg->len;
+		kipc_qmsg_put(msg);
+	}
 	return ret;
 }
 
@@ -1054,6 +1126,8 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
 	for (i = 0; i < xfer->count && !ret;) {
+		struct kipc_qrelease rel = { };
+
 		/* A peek of several would see the same message again. */
 		n = (xfer->flags & KIPC_F_PEEK) ? 1 :
 		    min_t(u32, xfer->count - i, KIPC_XFER_CHUNK);
@@ -1078,7 +1152,7 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 		}
 		for (j = 0; j < k; j++) {
 			err = kipc_queue_deliver(q, msgs[j], &m[j], xfer->flags,
-						 &umsgs[i]);
+						 &umsgs[i], &rel);
 			if (err) {
 				/* Unread messages go back, in their order. */
 				while (++j < k)
@@ -1089,6 +1163,8 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 			}
 			i++;
 		}
+		/* Once a chunk: senders may refill while we take the next. */
+		kipc_queue_release(q, &rel);
 		if (xfer->flags & KIPC_F_PEEK)
 			break;
 	}
@@ -1263,6 +1339,7 @@ static ssize_t kipc_queue_read(struct file *file, char __user *buf,
 			       size_t len, loff_t *ppos)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_qrelease rel = { };
 	struct kipc_deadline dl;
 	struct kipc_qmsg *msg;
 	struct kipc_msg m = {
@@ -1279,7 +1356,8 @@ static ssize_t kipc_queue_read(struct file *file, char __user *buf,
 	msg = kipc_queue_recv_one(q, 0, 0, m.len, &dl);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	ret = kipc_queue_deliver(q, msg, &m, 0, NULL);
+	ret = kipc_queue_deliver(q, msg, &m, 0, NULL, &rel);
+	kipc_queue_release(q, &rel);
 	if (ret)
 		return ret;
 	atomic64_inc(&kipc_counters.queue_received);
@@ -1495,6 +1573,8 @@ static void kipc_queue_free(struct kipc_object *obj)
 	struct kipc_queue *q = to_queue(obj);
 	LIST_HEAD(drained);
 
+	/* A receive in progress holds a file, and so the queue. */
+	WARN_ON_ONCE(q->held_msgs || q->held_bytes);
 	kipc_queue_clear_locked(q, &drained);
 	kipc_queue_drain(&drained);
 	if (q->spare)
@@ -1568,7 +1648,7 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 	 */
 	spin_lock(&q->obj.lock);
 	q->max_bytes = min(q->max_bytes, new);
-	queued = q->bytes;
+	queued = q->bytes + q->held_bytes;
 	spin_unlock(&q->obj.lock);
 	charge = kipc_queue_charge(q->max_msgs, q->max_msgsize,
 				   max(new, queued));

@@ -12,7 +12,9 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <linux/userfaultfd.h>
 
 #include "../kselftest_harness.h"
 #include "kipc_test.h"
@@ -1309,6 +1311,211 @@ TEST_F(q, batch_receive_stops_at_bad_buffer_and_keeps_the_rest)
 		EXPECT_STREQ(want, recv_str(self->q, 0, 0));
 	}
 	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+}
+
+/* A receiver thread of the faulting-receiver tests. */
+struct faulting_recv {
+	int q;
+	int64_t type;
+	uint32_t flags;
+	struct kipc_msg m[2];
+	uint32_t count;
+	int ret;
+};
+
+static void *faulting_recv_run(void *arg)
+{
+	struct faulting_recv *r = arg;
+	struct kipc_timeout to = kt_rel_ms(10000);
+	uint32_t i;
+
+	for (i = 0; i < r->count; i++)
+		r->m[i].type = r->type;
+	r->ret = kt_xfer(r->q, KIPC_IOC_RECV, r->m, r->count,
+			 r->flags | KIPC_F_TIMED, &to);
+	return NULL;
+}
+
+static void on_sigusr1(int sig)
+{
+}
+
+/*
+ * Issue 18 item 2: a receiver blocked for type N, with a buffer it cannot
+ * take the message into, on a queue full with one message of type 1.  A
+ * message handed to it and put back when its copy faults would be one past
+ * max_msgs, charged to nobody; type N + 1 next round, and so on.  The queue
+ * must stay within its limits, and the owner's charge and the module's
+ * message count with it.
+ */
+TEST_F(q, faulting_receiver_cannot_grow_a_full_queue)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 }, old;
+	static char payload[65536];
+	struct kipc_info before, now;
+	struct kipc_stat st;
+	int q, round;
+
+	q = kt_anon_queue(self->dev, 1, sizeof(payload));
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_send(q, payload, sizeof(payload), 0, 1,
+			     KIPC_F_NONBLOCK, NULL));
+	ASSERT_EQ(0, kt_info(self->dev, &before));
+	/* No SA_RESTART: SIGUSR1 ends a receive that nothing was sent to. */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
+	for (round = 0; round < 20; round++) {
+		struct faulting_recv r = {
+			.q = q, .type = 2 + round, .flags = KIPC_F_SYSV,
+			.m[0] = { .buf = (uintptr_t)kt_bad_ptr(),
+				  .len = sizeof(payload) },
+			.count = 1,
+		};
+		pthread_t thread;
+
+		ASSERT_EQ(0, pthread_create(&thread, NULL, faulting_recv_run,
+					    &r));
+		ASSERT_TRUE(kt_wait_until(q, &st, st.queue.recv_waiters == 1));
+		kt_send(q, payload, sizeof(payload), 0, 2 + round,
+			KIPC_F_NONBLOCK, NULL);
+		pthread_kill(thread, SIGUSR1);
+		pthread_join(thread, NULL);
+		EXPECT_NE(0, r.ret);
+
+		ASSERT_EQ(0, kt_stat(q, &st));
+		ASSERT_GE(st.queue.max_msgs, st.queue.msgs)
+			TH_LOG("round %d: %llu messages, %llu bytes", round,
+			       (unsigned long long)st.queue.msgs,
+			       (unsigned long long)st.queue.bytes);
+		ASSERT_GE(st.queue.max_bytes, st.queue.bytes);
+		ASSERT_EQ(0, kt_info(self->dev, &now));
+		ASSERT_EQ(before.user_bytes, now.user_bytes);
+		ASSERT_EQ(before.msgs, now.msgs);
+	}
+	sigaction(SIGUSR1, &old, NULL);
+	close(q);
+}
+
+/* A message handed to a receiver whose copy faults is not lost. */
+TEST_F(q, handed_message_that_faults_goes_back_to_the_queue)
+{
+	struct faulting_recv r = {
+		.q = self->q, .m[0] = { .buf = (uintptr_t)kt_bad_ptr(),
+					.len = 64 },
+		.count = 1,
+	};
+	struct kipc_stat st;
+	pthread_t thread;
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, faulting_recv_run, &r));
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 1));
+	ASSERT_EQ(0, send_str(self->q, "kept", 0, 1));
+	pthread_join(thread, NULL);
+	EXPECT_EQ(-EFAULT, r.ret);
+	EXPECT_STREQ("kept", recv_str(self->q, 0, 0));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.msgs);
+	EXPECT_EQ(1, st.queue.received);
+}
+
+struct batch_send {
+	int q;
+	int ret;
+};
+
+static void *batch_send_run(void *arg)
+{
+	struct batch_send *b = arg;
+	struct kipc_timeout to = kt_rel_ms(10000);
+	struct kipc_msg m[2] = {
+		{ .buf = (uintptr_t)"C", .len = 1, .type = 1 },
+		{ .buf = (uintptr_t)"D", .len = 1, .type = 1 },
+	};
+
+	b->ret = kt_xfer(b->q, KIPC_IOC_SEND, m, 2, KIPC_F_TIMED, &to);
+	return NULL;
+}
+
+/*
+ * Issue 18 item 2, batches: a receive takes A and B off a full queue of
+ * two, copies A out while blocked senders have room to fill, then faults on
+ * B's buffer.  B goes back, and the queue must not hold three then.  A
+ * userfaultfd holds the receiver in A's copy for as long as it takes.
+ */
+TEST_F(q, faulting_batch_receiver_stays_within_limits)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	struct batch_send b = { 0 };
+	struct faulting_recv r = { .count = 2 };
+	pthread_t sender, receiver;
+	struct uffd_msg fault;
+	struct kipc_stat st;
+	int uffd, q, i;
+	char *map;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	map = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	reg.range.start = (uintptr_t)map;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	q = kt_anon_queue(self->dev, 2, 64);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, send_str(q, "A", 0, 1));
+	ASSERT_EQ(0, send_str(q, "B", 0, 1));
+	b.q = q;
+	ASSERT_EQ(0, pthread_create(&sender, NULL, batch_send_run, &b));
+	ASSERT_TRUE(kt_wait_until(q, &st, st.queue.send_waiters == 1));
+
+	r.q = q;
+	r.m[0] = (struct kipc_msg){ .buf = (uintptr_t)map, .len = 64 };
+	r.m[1] = (struct kipc_msg){ .buf = (uintptr_t)kt_bad_ptr(), .len = 64 };
+	ASSERT_EQ(0, pthread_create(&receiver, NULL, faulting_recv_run, &r));
+	pfd.fd = uffd;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(fault), read(uffd, &fault, sizeof(fault)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, fault.event);
+	/* The receiver sleeps in A's copy: give the senders their chance. */
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, kt_stat(q, &st));
+		if (st.queue.msgs == 2)
+			break;
+		usleep(10000);
+	}
+	zero.range = reg.range;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	pthread_join(receiver, NULL);
+	EXPECT_EQ(1, r.ret);
+	EXPECT_EQ(0, memcmp(map, "A", 1));
+
+	ASSERT_EQ(0, kt_stat(q, &st));
+	EXPECT_GE(st.queue.max_msgs, st.queue.msgs)
+		TH_LOG("%llu messages on a queue of %llu",
+		       (unsigned long long)st.queue.msgs,
+		       (unsigned long long)st.queue.max_msgs);
+	/* Nothing lost, nothing reordered. */
+	for (i = 0; i < 3; i++) {
+		char buf[8] = "";
+		struct kipc_timeout to = kt_rel_ms(5000);
+
+		EXPECT_EQ(1, kt_recv(q, buf, sizeof(buf), NULL, 0,
+				     KIPC_F_TIMED, &to));
+		EXPECT_EQ("BCD"[i], buf[0]);
+	}
+	pthread_join(sender, NULL);
+	EXPECT_EQ(2, b.ret);
+	EXPECT_STREQ("", recv_str(q, 0, 0));
+	close(q);
+	munmap(map, page);
+	close(uffd);
 }
 
 TEST_F(q, stat_counts_and_times)
