@@ -13,8 +13,10 @@
  * wake-up happens after the queue lock is dropped.  Payloads are copied
  * outside the lock, into messages from kipc's own memcg-accounted caches.
  *
- * A receiver whose copy to user space faults puts the message back where it
- * was (by arrival sequence), so a bad pointer loses nothing.
+ * A message keeps its room in the queue from the send that accepts it until
+ * a receiver has copied it out: a receiver whose copy to user space faults
+ * puts the message back where it was (by arrival sequence), and it still
+ * fits, so a bad pointer loses nothing and the limits hold.
  *
  * A queue created with KIPC_QUEUE_RING is a shared-memory ring instead
  * (ring.c): it has no kernel messages, and only mmap, poll and the ring
@@ -83,6 +85,13 @@ struct kipc_queue {
 	u64 max_bytes;
 	u32 nmsgs;
 	u64 bytes;
+	/*
+	 * Taken by receivers (or handed to them) and not yet copied out.
+	 * Their room stays taken: a receive that faults puts its message
+	 * back, which must not take the queue past its limits.
+	 */
+	u32 held_msgs;
+	u64 held_bytes;
 	u64 next_seq;
 
 	u64 sent;
@@ -93,6 +102,7 @@ struct kipc_queue {
 	struct pid *lrpid;
 
 	struct pid *notify_pid;		/* registered process, or NULL */
+	u64 notify_exec_id;		/* its self_exec_id when it registered */
 	u32 notify_how;
 	u32 notify_signo;
 	u64 notify_value;
@@ -320,9 +330,23 @@ static void kipc_queue_unlink(struct kipc_queue *q, struct kipc_qmsg *msg)
 	atomic64_dec(&kipc_counters.msgs);
 }
 
+/* Room for one more message of @len bytes, counting those held. */
 static bool kipc_queue_fits(const struct kipc_queue *q, u32 len)
 {
-	return q->nmsgs < q->max_msgs && q->bytes + len <= q->max_bytes;
+	return q->nmsgs + q->held_msgs < q->max_msgs &&
+	       q->bytes + q->held_bytes + len <= q->max_bytes;
+}
+
+static void kipc_queue_hold(struct kipc_queue *q, const struct kipc_qmsg *msg)
+{
+	q->held_msgs++;
+	q->held_bytes += msg->len;
+}
+
+static void kipc_queue_unhold(struct kipc_queue *q, const struct kipc_qmsg *msg)
+{
+	q->held_msgs--;
+	q->held_bytes -= msg->len;
 }
 
 static bool kipc_msg_matches(const struct kipc_qmsg *msg, u32 flags, s64 type)
@@ -432,6 +456,7 @@ static void kipc_queue_poll_wake(struct kipc_queue *q)
 
 struct kipc_notification {
 	struct pid *pid;
+	u64 exec_id;
 	u32 how;
 	u32 signo;
 	u64 value;
@@ -441,6 +466,7 @@ static void kipc_queue_take_notification(struct kipc_queue *q,
 					 struct kipc_notification *n)
 {
 	n->pid = q->notify_pid;
+	n->exec_id = q->notify_exec_id;
 	n->how = q->notify_how;
 	n->signo = q->notify_signo;
 	n->value = q->notify_value;
@@ -452,14 +478,20 @@ static void kipc_queue_take_notification(struct kipc_queue *q,
  * but no exported call sends a process-directed signal with a siginfo.  So
  * pick the thread complete_signal() would: one that does not block @signo
  * (a thread in sigwaitinfo() has it unblocked meanwhile), else the leader.
+ *
+ * Only to the program that registered: one that has exec()ed since did not
+ * ask for the signal, and may be a setuid program that the sender could not
+ * kill() (ipc/mqueue.c checks self_exec_id the same way).  Exec leaves one
+ * thread, the leader, with the new count.
  */
-static struct task_struct *kipc_notify_target(struct pid *pid, int signo)
+static struct task_struct *kipc_notify_target(struct pid *pid, int signo,
+					      u64 exec_id)
 {
 	struct task_struct *leader, *t, *target = NULL;
 
 	rcu_read_lock();
 	leader = pid_task(pid, PIDTYPE_TGID);
-	if (leader) {
+	if (leader && READ_ONCE(leader->self_exec_id) == exec_id) {
 		target = leader;
 		for_each_thread(leader, t) {
 			if (!(t->flags & PF_EXITING) &&
@@ -474,6 +506,27 @@ static struct task_struct *kipc_notify_target(struct pid *pid, int signo)
 	return target;
 }
 
+/*
+ * Every thread of the registrant has exited.  ->flush unregisters a
+ * registrant that closes its fds as it exits, but one that shared its fd
+ * table (CLONE_FILES) with a live process closed nothing, and its
+ * registration would keep everyone else out with EBUSY.  Such a one counts
+ * as none: it can take no signal, and nobody can unregister it.  Its
+ * struct pid is not reused, so no later process can be taken for it.
+ */
+static bool kipc_notify_owner_dead(struct pid *pid)
+{
+	struct task_struct *leader;
+	bool dead;
+
+	rcu_read_lock();
+	leader = pid_task(pid, PIDTYPE_TGID);
+	/* A leader that exited first stays, a zombie, while threads live. */
+	dead = !leader || !atomic_read(&leader->signal->live);
+	rcu_read_unlock();
+	return dead;
+}
+
 static void kipc_notification_deliver(struct kipc_notification *n)
 {
 	struct kernel_siginfo info;
@@ -482,16 +535,26 @@ static void kipc_notification_deliver(struct kipc_notification *n)
 	if (!n->pid)
 		return;
 	task = n->how == KIPC_NOTIFY_SIGNAL ?
-	       kipc_notify_target(n->pid, n->signo) : NULL;
+	       kipc_notify_target(n->pid, n->signo, n->exec_id) : NULL;
 	if (task) {
 		clear_siginfo(&info);
 		info.si_signo = n->signo;
 		info.si_code = SI_MESGQ;
 		info.si_value.sival_ptr = (void __user *)(uintptr_t)n->value;
-		/* The sender as the registrant's namespaces name it. */
+		/* The sender, as the registrant's pid namespace numbers it. */
 		info.si_pid = task_tgid_nr_ns(current, ns_of_pid(n->pid));
-		info.si_uid = from_kuid_munged(task_cred_xxx(task, user_ns),
-					       current_uid());
+		/*
+		 * In the sender's own user namespace, as kill() puts it: the
+		 * signal core maps si_uid from there into the receiver's.
+		 * Mapped here already, it would be mapped twice.
+		 */
+		info.si_uid = from_kuid_munged(current_user_ns(), current_uid());
+		/*
+		 * No kill permission check: the registrant asked for this
+		 * signal, from any sender (as do_send_sig_info() in
+		 * ipc/mqueue.c); the exec check above keeps it to the program
+		 * that asked.
+		 */
 		send_sig_info(n->signo, &info, task);
 		put_task_struct(task);
 	}
@@ -520,6 +583,17 @@ static void kipc_queue_note_recv(struct kipc_queue *q)
 
 /* Send and receive */
 
+/* Give @msg, which fits, to the receiver @r: it holds the room now. */
+static void kipc_queue_hand_over(struct kipc_queue *q, struct kipc_qwaiter *r,
+				 struct kipc_qmsg *msg,
+				 struct kipc_wake_list *wl)
+{
+	kipc_queue_hold(q, msg);
+	r->msg = msg;
+	kipc_waiter_done(r, 0, wl);
+	kipc_queue_note_send(q);
+}
+
 static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			       struct kipc_deadline *dl)
 {
@@ -539,16 +613,19 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			ret = -EIDRM;
 			break;
 		}
-		msg->seq = q->next_seq++;
-		r = kipc_queue_pick_receiver(q, msg, &wl);
-		if (r) {
-			r->msg = msg;
-			kipc_waiter_done(r, 0, &wl);
-			kipc_queue_note_send(q);
-			ret = 0;
-			break;
-		}
+		/*
+		 * Room first, even for a receiver waiting for this message
+		 * (as msgsnd() does): the receiver holds the room until it
+		 * has copied the message out.
+		 */
 		if (kipc_queue_fits(q, msg->len)) {
+			msg->seq = q->next_seq++;
+			r = kipc_queue_pick_receiver(q, msg, &wl);
+			if (r) {
+				kipc_queue_hand_over(q, r, msg, &wl);
+				ret = 0;
+				break;
+			}
 			if (!q->spare && bucket) {
 				q->spare = bucket;
 				bucket = NULL;
@@ -642,16 +719,14 @@ static int kipc_queue_post_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
 
 	if (q->obj.removed)
 		return -EIDRM;
+	if (!kipc_queue_fits(q, msg->len))
+		return -EAGAIN;
 	msg->seq = q->next_seq++;
 	r = kipc_queue_pick_receiver(q, msg, wl);
 	if (r) {
-		r->msg = msg;
-		kipc_waiter_done(r, 0, wl);
-		kipc_queue_note_send(q);
+		kipc_queue_hand_over(q, r, msg, wl);
 		return 0;
 	}
-	if (!kipc_queue_fits(q, msg->len))
-		return -EAGAIN;
 	ret = kipc_queue_insert(q, msg);
 	if (ret)
 		return ret;
@@ -690,14 +765,53 @@ static unsigned int kipc_queue_post_many(struct kipc_queue *q,
 }
 
 /*
+ * A receiver takes @msg off the queue.  Its room stays held, and is freed
+ * (and a sender woken for it) once the message is copied out.
+ */
+static void kipc_queue_take(struct kipc_queue *q, struct kipc_qmsg *msg)
+{
+	kipc_queue_unlink(q, msg);
+	kipc_queue_hold(q, msg);
+	kipc_queue_note_recv(q);
+}
+
+/* What a receive copied out, to free with kipc_queue_release(). */
+struct kipc_qrelease {
+	u32 msgs;
+	u64 bytes;
+};
+
+/*
+ * The messages of @rel are copied out: free their room.  A sender for each,
+ * as each would have been woken had its room been freed alone.
+ */
+static void kipc_queue_release(struct kipc_queue *q,
+			       const struct kipc_qrelease *rel)
+{
+	struct kipc_wake_list wl = { };
+	u32 i;
+
+	if (!rel->msgs)
+		return;
+	spin_lock(&q->obj.lock);
+	q->held_msgs -= rel->msgs;
+	q->held_bytes -= rel->bytes;
+	for (i = 0; i < rel->msgs; i++)
+		kipc_queue_wake_sender(q, &wl);
+	spin_unlock(&q->obj.lock);
+	kipc_wake_list_run(&wl);
+	kipc_queue_poll_wake(q);
+}
+
+/*
  * Take (or, with KIPC_F_PEEK, reference) the message a receive selects.
- * Returns the message, with one reference for the caller.
+ * Returns the message, with one reference for the caller; one taken holds
+ * its room until kipc_queue_deliver() and kipc_queue_release().
  */
 static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 					     s64 type, u32 bufsize,
 					     struct kipc_deadline *dl)
 {
-	struct kipc_wake_list wl = { };
 	struct kipc_qwaiter self;
 	struct kipc_qmsg *msg;
 	int ret, err = 0;
@@ -719,13 +833,10 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 				ret = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
 				break;
 			}
-			if (flags & KIPC_F_PEEK) {
+			if (flags & KIPC_F_PEEK)
 				refcount_inc(&msg->ref);
-			} else {
-				kipc_queue_unlink(q, msg);
-				kipc_queue_note_recv(q);
-				kipc_queue_wake_sender(q, &wl);
-			}
+			else
+				kipc_queue_take(q, msg);
 			ret = 0;
 			break;
 		}
@@ -765,11 +876,8 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 	}
 	spin_unlock(&q->obj.lock);
 
-	kipc_wake_list_run(&wl);
 	if (ret)
 		return ERR_PTR(ret);
-	if (!(flags & KIPC_F_PEEK))
-		kipc_queue_poll_wake(q);
 	return msg;
 }
 
@@ -783,7 +891,6 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 					 struct kipc_qmsg **msgs,
 					 unsigned int n, int *err)
 {
-	struct kipc_wake_list wl = { };
 	struct kipc_qmsg *msg;
 	unsigned int i;
 
@@ -812,23 +919,18 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 			*err = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
 			break;
 		}
-		kipc_queue_unlink(q, msg);
-		kipc_queue_note_recv(q);
-		kipc_queue_wake_sender(q, &wl);
+		kipc_queue_take(q, msg);
 		msgs[i] = msg;
 	}
 	spin_unlock(&q->obj.lock);
-
-	kipc_wake_list_run(&wl);
-	if (i)
-		kipc_queue_poll_wake(q);
 	return i;
 }
 
 /*
- * A receiver could not deliver @msg: put it back where it was.  Receivers
- * that blocked meanwhile did not see it, so the first that selects it
- * takes it, as from a sender.
+ * A receiver could not deliver @msg: put it back where it was.  Its room
+ * was held meanwhile, so it fits.  Receivers that blocked meanwhile did
+ * not see it, so the first that selects it takes it, as from a sender, and
+ * holds the room in turn.
  */
 static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 {
@@ -844,16 +946,17 @@ static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 		bucket = NULL;
 	}
 	r = q->obj.removed ? NULL : kipc_queue_pick_receiver(q, msg, &wl);
-	if (q->obj.removed) {
-		kipc_qmsg_put(msg);
-	} else if (r) {
+	if (r) {
 		r->msg = msg;
 		kipc_waiter_done(r, 0, &wl);
 		q->received--;
-	} else if (kipc_queue_insert(q, msg)) {
-		kipc_qmsg_put(msg);
 	} else {
-		q->received--;
+		kipc_queue_unhold(q, msg);
+		/* Removed (its messages are gone), or no node: never. */
+		if (q->obj.removed || kipc_queue_insert(q, msg))
+			kipc_qmsg_put(msg);
+		else
+			q->received--;
 	}
 	spin_unlock(&q->obj.lock);
 	kipc_wake_list_run(&wl);
@@ -862,10 +965,14 @@ static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
 	kipc_queue_poll_wake(q);
 }
 
-/* Deliver a received message into @m's buffer and report it back. */
+/*
+ * Deliver a received message into @m's buffer and report it back; note its
+ * room in @rel for kipc_queue_release(), or put it back if that faults.
+ */
 static int kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *msg,
 			      struct kipc_msg *m, u32 flags,
-			      struct kipc_msg __user *um)
+			      struct kipc_msg __user *um,
+			      struct kipc_qrelease *rel)
 {
 	u32 len = min(msg->len, m->len);
 	int ret;
@@ -878,10 +985,15 @@ static int kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *msg,
 	ret = kipc_qmsg_store(msg, u64_to_user_ptr(m->buf), len);
 	if (!ret && um && copy_to_user(um, m, sizeof(*m)))
 		ret = -EFAULT;
-	if (ret && !(flags & KIPC_F_PEEK))
-		kipc_queue_requeue(q, msg);
-	else
+	if (flags & KIPC_F_PEEK) {
 		kipc_qmsg_put(msg);
+	} else if (ret) {
+		kipc_queue_requeue(q, msg);
+	} else {
+		rel->msgs++;
+		rel->bytes += msg->len;
+		kipc_qmsg_put(msg);
+	}
 	return ret;
 }
 
@@ -1014,6 +1126,8 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
 	for (i = 0; i < xfer->count && !ret;) {
+		struct kipc_qrelease rel = { };
+
 		/* A peek of several would see the same message again. */
 		n = (xfer->flags & KIPC_F_PEEK) ? 1 :
 		    min_t(u32, xfer->count - i, KIPC_XFER_CHUNK);
@@ -1038,7 +1152,7 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 		}
 		for (j = 0; j < k; j++) {
 			err = kipc_queue_deliver(q, msgs[j], &m[j], xfer->flags,
-						 &umsgs[i]);
+						 &umsgs[i], &rel);
 			if (err) {
 				/* Unread messages go back, in their order. */
 				while (++j < k)
@@ -1049,6 +1163,8 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 			}
 			i++;
 		}
+		/* Once a chunk: senders may refill while we take the next. */
+		kipc_queue_release(q, &rel);
 		if (xfer->flags & KIPC_F_PEEK)
 			break;
 	}
@@ -1150,10 +1266,12 @@ static long kipc_queue_notify(struct file *file,
 			old = q->notify_pid;
 			q->notify_pid = NULL;
 		}
-	} else if (q->notify_pid) {
+	} else if (q->notify_pid && !kipc_notify_owner_dead(q->notify_pid)) {
 		ret = -EBUSY;
 	} else {
+		old = q->notify_pid;		/* a dead registrant's */
 		q->notify_pid = get_pid(task_tgid(current));
+		q->notify_exec_id = current->self_exec_id;
 		q->notify_how = n.how;
 		q->notify_signo = n.signo;
 		q->notify_value = n.value;
@@ -1224,6 +1342,7 @@ static ssize_t kipc_queue_read(struct file *file, char __user *buf,
 			       size_t len, loff_t *ppos)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kipc_qrelease rel = { };
 	struct kipc_deadline dl;
 	struct kipc_qmsg *msg;
 	struct kipc_msg m = {
@@ -1240,7 +1359,8 @@ static ssize_t kipc_queue_read(struct file *file, char __user *buf,
 	msg = kipc_queue_recv_one(q, 0, 0, m.len, &dl);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	ret = kipc_queue_deliver(q, msg, &m, 0, NULL);
+	ret = kipc_queue_deliver(q, msg, &m, 0, NULL, &rel);
+	kipc_queue_release(q, &rel);
 	if (ret)
 		return ret;
 	atomic64_inc(&kipc_counters.queue_received);
@@ -1456,6 +1576,8 @@ static void kipc_queue_free(struct kipc_object *obj)
 	struct kipc_queue *q = to_queue(obj);
 	LIST_HEAD(drained);
 
+	/* A receive in progress holds a file, and so the queue. */
+	WARN_ON_ONCE(q->held_msgs || q->held_bytes);
 	kipc_queue_clear_locked(q, &drained);
 	kipc_queue_drain(&drained);
 	if (q->spare)
@@ -1500,7 +1622,8 @@ static void kipc_queue_stat(struct kipc_object *obj, struct kipc_stat *st)
 	qs->rtime_ns = ktime_to_ns(q->rtime);
 	qs->lspid = pid_vnr(q->lspid);
 	qs->lrpid = pid_vnr(q->lrpid);
-	qs->notify_pid = pid_vnr(q->notify_pid);
+	qs->notify_pid = q->notify_pid && !kipc_notify_owner_dead(q->notify_pid) ?
+			 pid_vnr(q->notify_pid) : 0;
 }
 
 /* SysV msg_qbytes: raising it past the module limit takes CAP_SYS_RESOURCE. */
@@ -1528,7 +1651,7 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 	 */
 	spin_lock(&q->obj.lock);
 	q->max_bytes = min(q->max_bytes, new);
-	queued = q->bytes;
+	queued = q->bytes + q->held_bytes;
 	spin_unlock(&q->obj.lock);
 	charge = kipc_queue_charge(q->max_msgs, q->max_msgsize,
 				   max(new, queued));

@@ -7,9 +7,14 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <linux/userfaultfd.h>
 
 #include "../kselftest_harness.h"
 #include "kipc_test.h"
@@ -31,6 +36,38 @@ FIXTURE_TEARDOWN(q)
 {
 	close(self->q);
 	close(self->dev);
+}
+
+/*
+ * The notification tests that exec run this program again as
+ * "queue_test --kipc-exec-helper FD [setuid]": before the harness starts,
+ * it reports on the pipe FD ('r'; 'u' if it could not become root) and
+ * waits to be killed.
+ */
+__attribute__((constructor))
+static void exec_helper(int argc, char **argv)
+{
+	char c = 'r';
+
+	if (argc < 3 || strcmp(argv[1], "--kipc-exec-helper"))
+		return;
+	if (argc > 3 && !strcmp(argv[3], "setuid") && setresuid(0, 0, 0))
+		c = 'u';
+	if (write(atoi(argv[2]), &c, 1) != 1)
+		_exit(1);
+	sleep(30);
+	_exit(0);
+}
+
+/* In a child: become the exec helper, reporting on @fd. */
+static void exec_helper_run(const char *path, int fd, bool setuid)
+{
+	char arg[16];
+
+	snprintf(arg, sizeof(arg), "%d", fd);
+	execl(path, path, "--kipc-exec-helper", arg, setuid ? "setuid" : NULL,
+	      (char *)NULL);
+	_exit(127);
 }
 
 static int send_str(int q, const char *s, uint32_t prio, int64_t type)
@@ -783,6 +820,364 @@ TEST_F(q, closing_an_fd_drops_own_registration)
 	EXPECT_EQ(0, st.queue.notify_pid);
 }
 
+/*
+ * A registration made before exec() signals nobody after it: the program
+ * that asked for the signal is gone, and the new one did not (ipc/mqueue.c
+ * checks self_exec_id).  SIGKILL makes the difference the exit status.
+ */
+TEST_F(q, notify_is_not_sent_after_the_registrant_execs)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGKILL };
+	struct kipc_stat st;
+	int sync[2];
+	pid_t pid;
+	char c = 0;
+
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(sync[0]);
+		if (ioctl(self->q, KIPC_IOC_NOTIFY, &n))
+			_exit(1);
+		exec_helper_run("/proc/self/exe", sync[1], false);
+	}
+	close(sync[1]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	ASSERT_EQ('r', c);
+	ASSERT_EQ(0, send_str(self->q, "one", 0, 1));
+	kill(pid, SIGTERM);
+	EXPECT_EQ(128 + SIGTERM, kt_wait(pid));
+	/* The message used the registration up all the same. */
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+	close(sync[0]);
+}
+
+static int copy_exe(const char *dst, mode_t mode)
+{
+	char buf[65536];
+	int in, out, ret = -1;
+	ssize_t n;
+
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (in < 0 || out < 0)
+		goto out;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			goto out;
+	/* After the writes, which would clear the setuid bit. */
+	if (!n && !fchmod(out, mode))
+		ret = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ret;
+}
+
+/*
+ * Issue 18 item 1: an unprivileged process registers for SIGKILL, keeps the
+ * fd across exec() of a setuid-root program, which becomes root for good;
+ * another unprivileged process, which may not kill() it, sends a message.
+ * The program must live.
+ */
+TEST_F(q, notify_does_not_kill_a_setuid_program)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGKILL };
+	char dir[] = "/tmp/kipc-suid-XXXXXX", path[64];
+	pid_t pid, sender;
+	int sync[2];
+	char c = 0;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to install a setuid-root program");
+	ASSERT_NE(NULL, mkdtemp(dir));
+	/* /tmp is mounted nosuid; a tmpfs of our own is not. */
+	if (mount("none", dir, "tmpfs", 0, "mode=0755")) {
+		rmdir(dir);
+		SKIP(return, "cannot mount a tmpfs: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/helper", dir);
+	ASSERT_EQ(0, copy_exe(path, 04755));
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(sync[0]);
+		if (kt_become_nobody() || ioctl(self->q, KIPC_IOC_NOTIFY, &n))
+			_exit(1);
+		exec_helper_run(path, sync[1], true);
+	}
+	close(sync[1]);
+	EXPECT_EQ(1, read(sync[0], &c, 1));
+	close(sync[0]);
+	if (c == 'r') {
+		sender = fork();
+		ASSERT_LE(0, sender);
+		if (sender == 0) {
+			if (kt_become_nobody())
+				_exit(1);
+			if (!kill(pid, SIGKILL) || errno != EPERM)
+				_exit(2);
+			_exit(-send_str(self->q, "one", 0, 1));
+		}
+		EXPECT_EQ(0, kt_wait(sender));
+	}
+	kill(pid, SIGTERM);
+	EXPECT_EQ(128 + SIGTERM, kt_wait(pid));
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	if (c == 'u')
+		SKIP(return, "the setuid bit gave no root");
+	EXPECT_EQ('r', c);
+}
+
+/* Write @s to @path; 0 or -errno. */
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A user namespace of our own, in a child.  The test VM runs the suite in a
+ * chroot, which may not create one; root can step out of it to the mount
+ * namespace's root (pid 1's), which the caller needs nothing from after.
+ */
+static int enter_own_userns(void)
+{
+	if (!unshare(CLONE_NEWUSER))
+		return 0;
+	if (errno != EPERM || !kt_is_root() || chroot("/proc/1/root") ||
+	    chdir("/"))
+		return -1;
+	return unshare(CLONE_NEWUSER) ? -1 : 0;
+}
+
+/* A user namespace of our own in which @uid, ours outside, is @inside. */
+static int enter_userns_as(uid_t uid, uid_t inside)
+{
+	char map[64];
+
+	if (enter_own_userns())
+		return 100;
+	snprintf(map, sizeof(map), "%u %u 1\n", inside, uid);
+	return write_str("/proc/self/uid_map", map) ? 101 : 0;
+}
+
+/*
+ * si_uid names the sender as the registrant sees it when the signal comes,
+ * as kill()'s does: here the registrant has entered a user namespace since
+ * it registered, where the sender's uid is 1000.  (The signal core maps
+ * si_uid from the sender's user namespace into the receiver's.)
+ */
+TEST_F(q, notify_siginfo_uid_follows_the_registrant_into_a_user_ns)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	int sync[2], status;
+	uid_t uid = getuid(), got = 0;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec to = { .tv_sec = 20 };
+		sigset_t set;
+		siginfo_t si;
+
+		close(sync[0]);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (ioctl(self->q, KIPC_IOC_NOTIFY, &n))
+			_exit(1);
+		status = enter_userns_as(uid, 1000);
+		if (status)
+			_exit(status);
+		if (write(sync[1], "r", 1) != 1 ||
+		    sigtimedwait(&set, &si, &to) != SIGUSR1 ||
+		    si.si_code != SI_MESGQ ||
+		    write(sync[1], &si.si_uid, sizeof(si.si_uid)) !=
+		    sizeof(si.si_uid))
+			_exit(2);
+		_exit(0);
+	}
+	close(sync[1]);
+	if (read(sync[0], &c, 1) != 1) {
+		status = kt_wait(pid);
+		close(sync[0]);
+		if (status == 100 || status == 101)
+			SKIP(return, "no user namespace of our own (%d)", status);
+		ASSERT_EQ(0, status);
+	}
+	ASSERT_EQ(0, send_str(self->q, "one", 0, 1));
+	EXPECT_EQ(sizeof(got), read(sync[0], &got, sizeof(got)));
+	EXPECT_EQ(0, kt_wait(pid));
+	EXPECT_EQ(1000, got);
+	close(sync[0]);
+}
+
+/*
+ * The same from the other side: a sender that is 2000 in a user namespace
+ * of its own is still our uid to the registrant.
+ */
+TEST_F(q, notify_siginfo_uid_of_a_sender_in_a_user_ns)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	struct timespec to = { .tv_sec = 20 };
+	uid_t uid = getuid();
+	sigset_t set;
+	siginfo_t si;
+	int status;
+	pid_t pid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+	ASSERT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		status = enter_userns_as(uid, 2000);
+		_exit(status ? status : -send_str(self->q, "one", 0, 1));
+	}
+	status = kt_wait(pid);
+	if (status == 100 || status == 101)
+		SKIP(return, "no user namespace of our own (%d)", status);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(SIGUSR1, sigtimedwait(&set, &si, &to));
+	EXPECT_EQ(SI_MESGQ, si.si_code);
+	EXPECT_EQ(uid, si.si_uid);
+	EXPECT_EQ(pid, si.si_pid);
+}
+
+/*
+ * What decides is exec(), not credentials, as in ipc/mqueue.c: a process
+ * that registered and then changed its uid without exec() is still the
+ * program that asked, and gets its signal -- here an unprivileged
+ * registrant that takes back root through its saved uid, signalled by an
+ * unprivileged sender.
+ */
+TEST_F(q, notify_survives_a_change_of_uid_without_exec)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_SIGNAL, .signo = SIGUSR1 };
+	int sync[2];
+	pid_t pid, sender;
+	char c = 0;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to change uids");
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct timespec to = { .tv_sec = 20 };
+		sigset_t set;
+		siginfo_t si;
+
+		close(sync[0]);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (setresuid(65534, 65534, 0) ||
+		    ioctl(self->q, KIPC_IOC_NOTIFY, &n) ||
+		    setresuid(0, 0, 0) || write(sync[1], "r", 1) != 1)
+			_exit(1);
+		if (sigtimedwait(&set, &si, &to) != SIGUSR1 ||
+		    si.si_code != SI_MESGQ || si.si_uid != 65534)
+			_exit(2);
+		_exit(0);
+	}
+	close(sync[1]);
+	ASSERT_EQ(1, read(sync[0], &c, 1));
+	close(sync[0]);
+	sender = fork();
+	ASSERT_LE(0, sender);
+	if (sender == 0)
+		_exit(kt_become_nobody() ? 1 : -send_str(self->q, "one", 0, 1));
+	EXPECT_EQ(0, kt_wait(sender));
+	EXPECT_EQ(0, kt_wait(pid));
+}
+
+static int register_none(void *arg)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+
+	return ioctl(*(int *)arg, KIPC_IOC_NOTIFY, &n) ? 1 : 0;
+}
+
+/*
+ * Issue 18 item 6: a registrant that shares its fd table (CLONE_FILES)
+ * closes no file when it exits, so no ->flush drops its registration.  A
+ * dead registrant must not hold the queue's one registration: another
+ * process may register, even before the dead one is reaped.
+ */
+TEST_F(q, notify_registration_dies_with_a_clone_files_registrant)
+{
+	static char stack[64 << 10] __attribute__((aligned(16)));
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+	struct kipc_stat st;
+	siginfo_t si = { 0 };
+	pid_t pid, other;
+
+	pid = clone(register_none, stack + sizeof(stack), CLONE_FILES | SIGCHLD,
+		    &self->q);
+	ASSERT_LE(0, pid);
+	/* Dead, and left a zombie. */
+	ASSERT_EQ(0, waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
+	ASSERT_EQ(0, si.si_status);
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+	other = fork();
+	ASSERT_LE(0, other);
+	if (other == 0)
+		_exit(-kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	EXPECT_EQ(0, kt_wait(other));
+	EXPECT_EQ(0, kt_wait(pid));
+}
+
+static void *register_in_thread(void *arg)
+{
+	return (void *)(long)register_none(arg);
+}
+
+/* The registration is the process's: the thread that made it may go. */
+TEST_F(q, notify_registration_outlives_the_thread_that_made_it)
+{
+	struct kipc_notify n = { .how = KIPC_NOTIFY_NONE };
+	struct kipc_stat st;
+	pthread_t thread;
+	void *ret = NULL;
+	pid_t other;
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, register_in_thread,
+				    &self->q));
+	ASSERT_EQ(0, pthread_join(thread, &ret));
+	ASSERT_EQ(NULL, ret);
+	other = fork();
+	ASSERT_LE(0, other);
+	if (other == 0)
+		_exit(-kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	EXPECT_EQ(EBUSY, kt_wait(other));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(getpid(), st.queue.notify_pid);
+	n.how = KIPC_NOTIFY_OFF;
+	EXPECT_EQ(0, kt_ret(ioctl(self->q, KIPC_IOC_NOTIFY, &n)));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.notify_pid);
+}
+
 TEST_F(q, batch_send_and_receive)
 {
 	struct kipc_msg m[16];
@@ -916,6 +1311,211 @@ TEST_F(q, batch_receive_stops_at_bad_buffer_and_keeps_the_rest)
 		EXPECT_STREQ(want, recv_str(self->q, 0, 0));
 	}
 	EXPECT_STREQ("", recv_str(self->q, 0, 0));
+}
+
+/* A receiver thread of the faulting-receiver tests. */
+struct faulting_recv {
+	int q;
+	int64_t type;
+	uint32_t flags;
+	struct kipc_msg m[2];
+	uint32_t count;
+	int ret;
+};
+
+static void *faulting_recv_run(void *arg)
+{
+	struct faulting_recv *r = arg;
+	struct kipc_timeout to = kt_rel_ms(10000);
+	uint32_t i;
+
+	for (i = 0; i < r->count; i++)
+		r->m[i].type = r->type;
+	r->ret = kt_xfer(r->q, KIPC_IOC_RECV, r->m, r->count,
+			 r->flags | KIPC_F_TIMED, &to);
+	return NULL;
+}
+
+static void on_sigusr1(int sig)
+{
+}
+
+/*
+ * Issue 18 item 2: a receiver blocked for type N, with a buffer it cannot
+ * take the message into, on a queue full with one message of type 1.  A
+ * message handed to it and put back when its copy faults would be one past
+ * max_msgs, charged to nobody; type N + 1 next round, and so on.  The queue
+ * must stay within its limits, and the owner's charge and the module's
+ * message count with it.
+ */
+TEST_F(q, faulting_receiver_cannot_grow_a_full_queue)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 }, old;
+	static char payload[65536];
+	struct kipc_info before, now;
+	struct kipc_stat st;
+	int q, round;
+
+	q = kt_anon_queue(self->dev, 1, sizeof(payload));
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, kt_send(q, payload, sizeof(payload), 0, 1,
+			     KIPC_F_NONBLOCK, NULL));
+	ASSERT_EQ(0, kt_info(self->dev, &before));
+	/* No SA_RESTART: SIGUSR1 ends a receive that nothing was sent to. */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
+	for (round = 0; round < 20; round++) {
+		struct faulting_recv r = {
+			.q = q, .type = 2 + round, .flags = KIPC_F_SYSV,
+			.m[0] = { .buf = (uintptr_t)kt_bad_ptr(),
+				  .len = sizeof(payload) },
+			.count = 1,
+		};
+		pthread_t thread;
+
+		ASSERT_EQ(0, pthread_create(&thread, NULL, faulting_recv_run,
+					    &r));
+		ASSERT_TRUE(kt_wait_until(q, &st, st.queue.recv_waiters == 1));
+		kt_send(q, payload, sizeof(payload), 0, 2 + round,
+			KIPC_F_NONBLOCK, NULL);
+		pthread_kill(thread, SIGUSR1);
+		pthread_join(thread, NULL);
+		EXPECT_NE(0, r.ret);
+
+		ASSERT_EQ(0, kt_stat(q, &st));
+		ASSERT_GE(st.queue.max_msgs, st.queue.msgs)
+			TH_LOG("round %d: %llu messages, %llu bytes", round,
+			       (unsigned long long)st.queue.msgs,
+			       (unsigned long long)st.queue.bytes);
+		ASSERT_GE(st.queue.max_bytes, st.queue.bytes);
+		ASSERT_EQ(0, kt_info(self->dev, &now));
+		ASSERT_EQ(before.user_bytes, now.user_bytes);
+		ASSERT_EQ(before.msgs, now.msgs);
+	}
+	sigaction(SIGUSR1, &old, NULL);
+	close(q);
+}
+
+/* A message handed to a receiver whose copy faults is not lost. */
+TEST_F(q, handed_message_that_faults_goes_back_to_the_queue)
+{
+	struct faulting_recv r = {
+		.q = self->q, .m[0] = { .buf = (uintptr_t)kt_bad_ptr(),
+					.len = 64 },
+		.count = 1,
+	};
+	struct kipc_stat st;
+	pthread_t thread;
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, faulting_recv_run, &r));
+	ASSERT_TRUE(kt_wait_until(self->q, &st, st.queue.recv_waiters == 1));
+	ASSERT_EQ(0, send_str(self->q, "kept", 0, 1));
+	pthread_join(thread, NULL);
+	EXPECT_EQ(-EFAULT, r.ret);
+	EXPECT_STREQ("kept", recv_str(self->q, 0, 0));
+	ASSERT_EQ(0, kt_stat(self->q, &st));
+	EXPECT_EQ(0, st.queue.msgs);
+	EXPECT_EQ(1, st.queue.received);
+}
+
+struct batch_send {
+	int q;
+	int ret;
+};
+
+static void *batch_send_run(void *arg)
+{
+	struct batch_send *b = arg;
+	struct kipc_timeout to = kt_rel_ms(10000);
+	struct kipc_msg m[2] = {
+		{ .buf = (uintptr_t)"C", .len = 1, .type = 1 },
+		{ .buf = (uintptr_t)"D", .len = 1, .type = 1 },
+	};
+
+	b->ret = kt_xfer(b->q, KIPC_IOC_SEND, m, 2, KIPC_F_TIMED, &to);
+	return NULL;
+}
+
+/*
+ * Issue 18 item 2, batches: a receive takes A and B off a full queue of
+ * two, copies A out while blocked senders have room to fill, then faults on
+ * B's buffer.  B goes back, and the queue must not hold three then.  A
+ * userfaultfd holds the receiver in A's copy for as long as it takes.
+ */
+TEST_F(q, faulting_batch_receiver_stays_within_limits)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	struct batch_send b = { 0 };
+	struct faulting_recv r = { .count = 2 };
+	pthread_t sender, receiver;
+	struct uffd_msg fault;
+	struct kipc_stat st;
+	int uffd, q, i;
+	char *map;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	map = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	reg.range.start = (uintptr_t)map;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	q = kt_anon_queue(self->dev, 2, 64);
+	ASSERT_LE(0, q);
+	ASSERT_EQ(0, send_str(q, "A", 0, 1));
+	ASSERT_EQ(0, send_str(q, "B", 0, 1));
+	b.q = q;
+	ASSERT_EQ(0, pthread_create(&sender, NULL, batch_send_run, &b));
+	ASSERT_TRUE(kt_wait_until(q, &st, st.queue.send_waiters == 1));
+
+	r.q = q;
+	r.m[0] = (struct kipc_msg){ .buf = (uintptr_t)map, .len = 64 };
+	r.m[1] = (struct kipc_msg){ .buf = (uintptr_t)kt_bad_ptr(), .len = 64 };
+	ASSERT_EQ(0, pthread_create(&receiver, NULL, faulting_recv_run, &r));
+	pfd.fd = uffd;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(fault), read(uffd, &fault, sizeof(fault)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, fault.event);
+	/* The receiver sleeps in A's copy: give the senders their chance. */
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, kt_stat(q, &st));
+		if (st.queue.msgs == 2)
+			break;
+		usleep(10000);
+	}
+	zero.range = reg.range;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	pthread_join(receiver, NULL);
+	EXPECT_EQ(1, r.ret);
+	EXPECT_EQ(0, memcmp(map, "A", 1));
+
+	ASSERT_EQ(0, kt_stat(q, &st));
+	EXPECT_GE(st.queue.max_msgs, st.queue.msgs)
+		TH_LOG("%llu messages on a queue of %llu",
+		       (unsigned long long)st.queue.msgs,
+		       (unsigned long long)st.queue.max_msgs);
+	/* Nothing lost, nothing reordered. */
+	for (i = 0; i < 3; i++) {
+		char buf[8] = "";
+		struct kipc_timeout to = kt_rel_ms(5000);
+
+		EXPECT_EQ(1, kt_recv(q, buf, sizeof(buf), NULL, 0,
+				     KIPC_F_TIMED, &to));
+		EXPECT_EQ("BCD"[i], buf[0]);
+	}
+	pthread_join(sender, NULL);
+	EXPECT_EQ(2, b.ret);
+	EXPECT_STREQ("", recv_str(q, 0, 0));
+	close(q);
+	munmap(map, page);
+	close(uffd);
 }
 
 TEST_F(q, stat_counts_and_times)
