@@ -1018,6 +1018,31 @@ static __poll_t kipc_sem_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/*
+ * The words are mapped whole when the mapping is made; this serves a page
+ * again to a task that dropped it (madvise(MADV_DONTNEED)), which would
+ * otherwise fault with SIGBUS.  vm_pgoff is 0 at mmap and follows the pages
+ * through a split or mremap(), so vmf->pgoff is the page within the words.
+ * vm_private_data stays valid as long as the vma, which holds the file and
+ * so the set; s->words never changes once set.
+ */
+static vm_fault_t kipc_sem_fault(struct vm_fault *vmf)
+{
+	struct kipc_sem *s = vmf->vma->vm_private_data;
+	size_t size = PAGE_ALIGN(s->nsems * sizeof(u32));
+
+	if (vmf->pgoff >= size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vmalloc_to_page((void *)s->words +
+				    (vmf->pgoff << PAGE_SHIFT));
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct kipc_sem_vm_ops = {
+	.fault		= kipc_sem_fault,
+};
+
 static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kipc_sem *s = to_sem(kipc_file_object(file));
@@ -1059,6 +1084,8 @@ static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 			spin_unlock(&s->obj.lock);
 		}
 	}
+	vma->vm_ops = &kipc_sem_vm_ops;
+	vma->vm_private_data = s;
 	return remap_vmalloc_range(vma, words, 0);
 }
 

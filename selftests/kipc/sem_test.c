@@ -1563,6 +1563,89 @@ TEST_F(sem, removal_sends_fast_path_users_to_eidrm)
 	EXPECT_EQ(EIDRM, errno);
 }
 
+/*
+ * MADV_DONTNEED drops a mapping's pages; the next touch must map the words
+ * back, for reading and for writing, with the values they hold.
+ */
+TEST_F(sem, mapping_is_served_again_after_madv_dontneed)
+{
+	_Atomic uint32_t *w = kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE);
+
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, kt_setval(self->s, 1, 5));
+	ASSERT_EQ(0, madvise((void *)w, 4096, MADV_DONTNEED));
+	EXPECT_EQ(5, w[1]);
+	ASSERT_EQ(0, madvise((void *)w, 4096, MADV_DONTNEED));
+	ASSERT_EQ(0, kt_fast_trypost(&w[1], KIPC_SEM_VMX));
+	EXPECT_EQ(6, kt_getval(self->s, 1));
+	ASSERT_EQ(0, kt_sem1(self->s, 2, 3, 0, 0, NULL));
+	EXPECT_EQ(3, w[2]);
+	munmap((void *)w, NSEMS * sizeof(*w));
+}
+
+TEST_F(sem, readonly_mapping_is_served_again_after_madv_dontneed)
+{
+	uint32_t id = self->id;
+	_Atomic uint32_t *w;
+	int ro;
+
+	ro = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDONLY, 0, 0, 0, 0,
+		    &id);
+	ASSERT_LE(0, ro);
+	w = kt_sem_map(ro, NSEMS, PROT_READ);
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, kt_setval(self->s, 3, 7));
+	ASSERT_EQ(0, madvise((void *)w, 4096, MADV_DONTNEED));
+	EXPECT_EQ(7, w[3]);
+	munmap((void *)w, NSEMS * sizeof(*w));
+	close(ro);
+}
+
+/* Each page of a set larger than one comes back as itself. */
+TEST_F(sem, every_page_is_served_again_after_madv_dontneed)
+{
+	uint32_t n = 3 * 4096 / sizeof(uint32_t);
+	_Atomic uint32_t *w;
+	int s = kt_anon_sem(self->dev, n, 0);
+	uint32_t i;
+
+	ASSERT_LE(0, s);
+	for (i = 0; i < n; i += 1000)
+		ASSERT_EQ(0, kt_setval(s, i, i % 32768 / 10 + 1));
+	w = kt_sem_map(s, n, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, madvise((void *)w, n * sizeof(*w), MADV_DONTNEED));
+	for (i = 0; i < n; i += 1000)
+		EXPECT_EQ(i % 32768 / 10 + 1, w[i]) TH_LOG("counter %u", i);
+	ASSERT_EQ(0, kt_fast_trypost(&w[n - 1], KIPC_SEM_VMX));
+	EXPECT_EQ(1, kt_getval(s, n - 1));
+	munmap((void *)w, n * sizeof(*w));
+	close(s);
+}
+
+/* mremap() moves the mapping; its pages, dropped, come back at the new place. */
+TEST_F(sem, moved_mapping_is_served_again_after_madv_dontneed)
+{
+	_Atomic uint32_t *w = kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE);
+	void *to, *moved;
+
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, kt_setval(self->s, 0, 9));
+	to = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, to);
+	moved = mremap((void *)w, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	ASSERT_EQ(to, moved);
+	w = moved;
+	EXPECT_EQ(9, w[0]);
+	/* It cannot grow past the set. */
+	EXPECT_EQ(MAP_FAILED, mremap(moved, 4096, 8192, 0));
+	ASSERT_EQ(0, madvise(moved, 4096, MADV_DONTNEED));
+	EXPECT_EQ(9, w[0]);
+	ASSERT_EQ(0, kt_fast_trywait(&w[0]));
+	EXPECT_EQ(8, kt_getval(self->s, 0));
+	munmap(moved, 4096);
+}
+
 TEST_F(sem, posix_fast_path_reaches_value_max)
 {
 	int p = kt_sem(self->dev, NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, 1,
