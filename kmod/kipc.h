@@ -208,6 +208,9 @@ void kipc_queue_exit(void);
 
 /* region.c */
 int kipc_region_init(void);
+/* sem.c */
+int kipc_sem_init(void);
+void kipc_sem_exit(void);
 /* ring.c: the shared-memory ring of a KIPC_QUEUE_RING queue */
 struct kipc_ring;
 struct vm_area_struct;

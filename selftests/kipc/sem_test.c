@@ -2,9 +2,10 @@
 /*
  * kipc semaphores: semop semantics (atomic arrays, blocking, wait-for-zero,
  * limits), waiting and its ends (hand-off, fairness, timeouts on both
- * clocks, signals, removal, SIGKILL), undo on exit, SIGKILL and last close,
- * value control, ncnt/zcnt/pid, poll and epoll, permissions, namespaces and
- * the mapped fast path.  One behaviour per test.
+ * clocks, signals, removal, SIGKILL), undo on exit and SIGKILL (whose undo
+ * it is, and when, is sem_undo_test's), value control, ncnt/zcnt/pid, poll
+ * and epoll, permissions, namespaces and the mapped fast path.  One
+ * behaviour per test.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -931,62 +932,6 @@ static int step(int tell, int wait)
 	return 0;
 }
 
-TEST_F(sem, undo_reverts_when_the_last_fd_closes)
-{
-	int up[2], down[2], s2;
-	uint32_t id = self->id;
-	struct kipc_stat st;
-	pid_t pid;
-	char c;
-
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd, dupfd;
-
-		close(self->s);
-		fd = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0, 0,
-			    0, 0, &id);
-		dupfd = dup(fd);
-		if (fd < 0 || dupfd < 0 ||
-		    kt_sem1(fd, 0, 1, KIPC_SEMOP_UNDO, 0, NULL))
-			_exit(1);
-		if (step(up[1], down[0]))
-			_exit(2);
-		close(dupfd);
-		if (step(up[1], down[0]))
-			_exit(3);
-		close(fd);
-		if (step(up[1], down[0]))
-			_exit(4);
-		_exit(0);
-	}
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	EXPECT_EQ(1, kt_getval(self->s, 0));
-	ASSERT_EQ(0, kt_stat(self->s, &st));
-	EXPECT_EQ(1, st.sem.undos);
-	ASSERT_EQ(1, write(down[1], "c", 1));
-	/* Another fd of the set is still open in the child. */
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	EXPECT_EQ(1, kt_getval(self->s, 0));
-	ASSERT_EQ(1, write(down[1], "c", 1));
-	/* The child let go of the set while alive. */
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	EXPECT_EQ(0, kt_getval(self->s, 0));
-	ASSERT_EQ(0, kt_stat(self->s, &st));
-	EXPECT_EQ(0, st.sem.undos);
-	ASSERT_EQ(1, write(down[1], "c", 1));
-	EXPECT_EQ(0, kt_wait(pid));
-
-	/* Our own fds: a second fd closing changes nothing. */
-	s2 = dup(self->s);
-	ASSERT_EQ(0, kt_sem1(s2, 1, 1, KIPC_SEMOP_UNDO, 0, NULL));
-	close(s2);
-	EXPECT_EQ(1, kt_getval(self->s, 1));
-}
-
 struct inflight {
 	int fd;
 	int ret;
@@ -1020,14 +965,20 @@ static int close_under_undo_wait(int dev, uint32_t id, bool hold,
 	return 0;
 }
 
-TEST_F(sem, undo_in_flight_at_last_close_applies_when_done)
+/*
+ * A process closes its last fd of a set under its own SEM_UNDO wait: the
+ * wait goes on (the call holds the file), and what it and the process did
+ * with undo stays until the process exits.
+ */
+TEST_F(sem, closing_the_fd_under_an_undo_wait_keeps_undo)
 {
-	int up[2];
+	int up[2], down[2];
 	uint32_t id = self->id;
 	pid_t pid;
 	char c;
 
 	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -1036,68 +987,26 @@ TEST_F(sem, undo_in_flight_at_last_close_applies_when_done)
 		int err;
 
 		close(self->s);
-		/* An undo record exists before the close. */
 		err = close_under_undo_wait(self->dev, id, true, &f, &t);
 		if (err)
 			_exit(err);
 		if (write(up[1], "c", 1) != 1)
 			_exit(3);
 		pthread_join(t, NULL);
-		_exit(f.ret ? 4 : 0);
-	}
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	ASSERT_EQ(0, kt_sem1(self->s, 0, 1, 0, 0, NULL));
-	EXPECT_EQ(0, kt_wait(pid));
-	/* The wait got its count, and gave it back at once: no fd is left. */
-	EXPECT_EQ(1, kt_getval(self->s, 0));
-	EXPECT_EQ(0, kt_getval(self->s, 1));
-}
-
-/*
- * The last fd went while a call was in flight, then the process opened the
- * set again and used undo through the new fd: the record is the process's
- * again, applied when it lets go of the new fd, not when the old call ends.
- */
-TEST_F(sem, undo_of_a_reopened_set_waits_for_the_new_fd)
-{
-	int up[2];
-	uint32_t id = self->id;
-	pid_t pid;
-	char c;
-
-	ASSERT_EQ(0, pipe(up));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct inflight f;
-		pthread_t t;
-		int again, err;
-
-		close(self->s);
-		err = close_under_undo_wait(self->dev, id, false, &f, &t);
-		if (err)
-			_exit(err);
-		again = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0,
-			       0, 0, 0, &id);
-		/* A "lock" taken through the new fd, to be held. */
-		if (again < 0 ||
-		    kt_sem1(again, 1, 1, KIPC_SEMOP_UNDO, 0, NULL))
-			_exit(3);
-		if (write(up[1], "c", 1) != 1)
-			_exit(4);
-		pthread_join(t, NULL);
 		if (f.ret)
+			_exit(4);
+		if (step(up[1], down[0]))
 			_exit(5);
-		/* The old call's end took nothing from under the new fd. */
-		if (kt_getval(again, 1) != 1 || kt_getval(again, 0) != 0)
-			_exit(6);
-		close(again);
 		_exit(0);
 	}
 	ASSERT_EQ(1, read(up[0], &c, 1));
 	ASSERT_EQ(0, kt_sem1(self->s, 0, 1, 0, 0, NULL));
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	/* The wait got its count; the child holds it and counter 1. */
+	EXPECT_EQ(0, kt_getval(self->s, 0));
+	EXPECT_EQ(1, kt_getval(self->s, 1));
+	ASSERT_EQ(1, write(down[1], "g", 1));
 	EXPECT_EQ(0, kt_wait(pid));
-	/* Letting go of the new fd reverted both calls. */
 	EXPECT_EQ(1, kt_getval(self->s, 0));
 	EXPECT_EQ(0, kt_getval(self->s, 1));
 }
