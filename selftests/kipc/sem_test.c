@@ -1555,6 +1555,50 @@ TEST_F(sem, moved_mapping_is_served_again_after_madv_dontneed)
 	munmap(moved, 4096);
 }
 
+struct mapped_wait {
+	int fd;
+	_Atomic uint32_t *w;
+	int ret;
+};
+
+static void *fast_wait_thread(void *arg)
+{
+	struct mapped_wait *m = arg;
+
+	m->ret = kt_fast_wait(m->fd, m->w, 1);
+	return NULL;
+}
+
+/*
+ * A process forks while one of its threads waits in the kernel: the child
+ * inherits the mapping, sees the counter held by the kernel, and its post
+ * goes through the ioctl to the parent's waiter.
+ */
+TEST_F(sem, fork_during_a_wait_shares_the_kernel_held_word)
+{
+	struct mapped_wait m = { .fd = self->s };
+	pthread_t t;
+	pid_t pid;
+
+	m.w = kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m.w);
+	ASSERT_EQ(0, pthread_create(&t, NULL, fast_wait_thread, &m));
+	ASSERT_TRUE(kt_sem_until(kt_ncnt(self->s, 1), 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (!(m.w[1] & KIPC_SEM_KERNEL) ||
+		    kt_fast_trypost(&m.w[1], KIPC_SEM_VMX) != -EBUSY)
+			_exit(1);
+		_exit(-kt_fast_post(self->s, m.w, 1, KIPC_SEM_VMX));
+	}
+	EXPECT_EQ(0, kt_wait(pid));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, m.ret);
+	EXPECT_EQ(0, m.w[1]);
+	munmap((void *)m.w, NSEMS * sizeof(*m.w));
+}
+
 TEST_F(sem, posix_fast_path_reaches_value_max)
 {
 	int p = kt_sem(self->dev, NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, 1,
