@@ -15,8 +15,12 @@
 #include <linux/fs.h>
 #include <linux/ipc_namespace.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/proc_ns.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
+#include <linux/wait.h>
 #include <net/genetlink.h>
 
 /*
@@ -127,5 +131,56 @@ static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
 #else
 #define KIPC_GENL_MCAST_PRIV		GENL_UNS_ADMIN_PERM
 #endif
+
+/*
+ * Process exit, for semaphore undo (kmod/sem.c).  A module has no
+ * exit_sem(); what it can do is wait where a pidfd's poll() waits:
+ * struct pid's wait_pidfd.  do_notify_pidfd() wakes it when the task exits
+ * and, on the pid of a thread-group leader, again when the whole group has
+ * (5.3 to 7.3).  The field is internal but is what pidfds are made of.
+ */
+#ifndef KIPC_HAVE_PID_WAIT_PIDFD
+#error "kipc needs struct pid's wait_pidfd (pidfd poll, Linux 5.3 and later)"
+#endif
+
+static inline wait_queue_head_t *kipc_pid_exit_wq(struct pid *pid)
+{
+	return &pid->wait_pidfd;
+}
+
+/*
+ * Has the thread group of @tgid exited, every thread of it?  The test of
+ * pidfd_poll(), which does the same: thread_group_exited() was it, and
+ * exported, up to 6.8; 6.9 open-coded it there and dropped the export.
+ * Safe in any context: it only reads, under RCU.
+ */
+static inline bool kipc_thread_group_exited(struct pid *tgid)
+{
+	struct task_struct *task;
+	bool exited;
+
+	rcu_read_lock();
+	task = pid_task(tgid, PIDTYPE_PID);
+	exited = !task ||
+		 (READ_ONCE(task->exit_state) && thread_group_empty(task));
+	rcu_read_unlock();
+	return exited;
+}
+
+/*
+ * The SysV undo list @t shares (what clone(CLONE_SYSVSEM) shares), as an
+ * identity only: compared, never followed, so it may be read from any task
+ * under RCU.  NULL when the task has none yet.  task_struct's sysvsem is
+ * internal, unchanged from 2.6 to 7.3; without it (or CONFIG_SYSVIPC) kipc
+ * cannot tell that two processes share a list and treats each as its own.
+ */
+static inline const void *kipc_sysvsem_id(struct task_struct *t)
+{
+#if defined(CONFIG_SYSVIPC) && defined(KIPC_HAVE_TASK_SYSVSEM)
+	return READ_ONCE(t->sysvsem.undo_list);
+#else
+	return NULL;
+#endif
+}
 
 #endif /* _KIPC_COMPAT_H */

@@ -210,6 +210,9 @@ void kipc_event(struct kipc_object *obj, u32 event, u32 waiters);
 int kipc_queue_init(void);
 void kipc_queue_exit(void);
 
+/* sem.c */
+int kipc_sem_init(void);
+void kipc_sem_exit(void);
 /* ring.c: the shared-memory ring of a KIPC_QUEUE_RING queue */
 struct kipc_ring;
 struct vm_area_struct;

@@ -97,9 +97,12 @@ static int __init kipc_init(void)
 	ret = kipc_queue_init();
 	if (ret)
 		return ret;
-	ret = kipc_core_init();
+	ret = kipc_sem_init();
 	if (ret)
 		goto err_queue;
+	ret = kipc_core_init();
+	if (ret)
+		goto err_sem;
 	/* Before the device: objects send events from their creation on. */
 	ret = kipc_netlink_init();
 	if (ret)
@@ -114,6 +117,8 @@ err_netlink:
 	kipc_netlink_exit();
 err_core:
 	kipc_core_exit();
+err_sem:
+	kipc_sem_exit();
 err_queue:
 	kipc_queue_exit();
 	return ret;
@@ -122,6 +127,8 @@ err_queue:
 static void __exit kipc_exit(void)
 {
 	misc_deregister(&kipc_misc);
+	/* First: undo's work may still free a set, which sends an event. */
+	kipc_sem_exit();
 	kipc_netlink_exit();
 	kipc_core_exit();
 	kipc_queue_exit();

@@ -21,21 +21,23 @@
  * grants still pending completes them before anything else, so nobody
  * overtakes a waiter between batches.
  *
- * Undo.  A module cannot hook exit_sem(), but do_exit() closes every fd of
- * the dying process through exit_files(), and ->flush runs for each in the
- * context of that process, after a SIGKILL too.  Undo records are therefore
- * kept per (process, set) and applied in ->flush when the process exits or
- * when it closes its last fd of the set.  The latter is a deviation from
- * SysV, where adjustments survive any close and exec, but without an fd the
- * process has no handle left to the set (and this is the only point at which
- * a module learns that).  A probe on sched_process_exit was the alternative;
- * it runs in atomic context, for every exit in the system, before the fds
- * are closed, and could not drop the last reference of a set, so ->flush
- * was chosen.  An operation in flight while its process closes the last fd
- * holds the record, and the adjustments are applied when it completes.
- * Processes sharing one fd table without being one thread group
- * (CLONE_FILES alone) are not told apart: only the one that closes the
- * table has its undo applied; the others' records live as long as the set.
+ * Undo.  Adjustments belong to an undo list, as in SysV: the threads of a
+ * process share one, a process made by fork(), vfork() or clone() without
+ * CLONE_SYSVSEM starts with none, one made with clone(CLONE_SYSVSEM) shares
+ * its parent's.  A list holds a record per set, and the records are applied
+ * once every process sharing the list has exited, whatever became of their
+ * fds: closing them, exec, a thread with an fd table of its own or a
+ * process sharing one (CLONE_FILES) change nothing.  A module has no
+ * exit_sem(), so each process of a list is watched by an entry on the wait
+ * queue its pidfd would sleep on, woken when its thread group has exited;
+ * the last one out marks the list's records and queues their application
+ * to a workqueue, since the wake-up runs under tasklist_lock with interrupts
+ * off.  Until that work has run, an operation on a set applies the marked
+ * records there first: whoever learnt of the exit (wait(), a pidfd) never
+ * sees the set without its undo.  Records count in their set's charge,
+ * against its owner's max_user_bytes.  A set that goes (its last fd closed,
+ * no name) takes its records with it; a removed one keeps them, unapplied.
+ * docs/architecture.md, "Semaphore undo", says why this design.
  *
  * Fast path.  Once the set is mapped, each counter has a word in the
  * mapping, owned either by user space (the word is the value, and waits and
@@ -48,15 +50,18 @@
  * kernel's state.
  */
 #include <linux/bitmap.h>
-#include <linux/fdtable.h>
+#include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
+#include <linux/rculist.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 
 #include "kipc.h"
 
@@ -74,15 +79,74 @@ struct kipc_semc {
 	struct pid *pid;		/* last process to operate on it */
 };
 
-/* One process's adjustments to one set, reverted when it lets go. */
+/*
+ * An undo list: what the processes sharing it did with undo, one record per
+ * set.  Each of them is a member, watched until its thread group exits;
+ * the records are applied when the last one has.
+ */
+struct kipc_undo_list {
+	refcount_t ref;			/* one per member and per record */
+	atomic_t live;			/* members whose process lives */
+	/*
+	 * Taken by the exit wake-up, with a wait queue's lock and maybe
+	 * tasklist_lock held: interrupts off everywhere, nothing taken under.
+	 */
+	spinlock_t lock;
+	struct list_head undos;		/* kipc_sem_undo.ul_link, under @lock */
+	struct pid *exit_pid;		/* the last member, once all exited */
+	/* Under kipc_undo_mutex. */
+	struct list_head members;
+	/* A member's SysV undo list: compared, never followed. */
+	const void *sysv_id;
+	struct hlist_node sysv_node;	/* kipc_undo_sysv, while members live */
+};
+
+#define KIPC_UNDO_EXITED	0
+
+/* A process sharing an undo list, watched until its thread group exits. */
+struct kipc_undo_member {
+	struct hlist_node node;		/* kipc_undo_procs, RCU */
+	struct list_head link;		/* ul->members */
+	struct kipc_undo_list *ul;
+	struct pid *pid;		/* its tgid */
+	wait_queue_entry_t wait;	/* on kipc_pid_exit_wq(pid) */
+	unsigned long flags;		/* KIPC_UNDO_EXITED */
+	bool last;			/* the last member of @ul to exit */
+	struct work_struct work;
+	struct rcu_head rcu;
+};
+
+/*
+ * Members and lists change under kipc_undo_mutex; the fast path finds the
+ * calling process's member under RCU.  Nothing is taken under the mutex
+ * but obj->lock-free leaves: wait queue locks and ul->lock.
+ */
+#define KIPC_UNDO_HASH_BITS	8
+static DEFINE_MUTEX(kipc_undo_mutex);
+static DEFINE_HASHTABLE(kipc_undo_procs, KIPC_UNDO_HASH_BITS);
+static DEFINE_HASHTABLE(kipc_undo_sysv, KIPC_UNDO_HASH_BITS);
+static struct workqueue_struct *kipc_undo_wq;
+
+/*
+ * One undo list's adjustments to one set.  The set's end frees it, or, once
+ * its processes have exited, its list's work.
+ */
 struct kipc_sem_undo {
-	struct rb_node node;		/* kipc_sem.undos, while linked */
-	struct pid *pid;		/* the process (its tgid) */
-	/* Calls in progress using it: it is neither applied nor freed. */
-	unsigned int users;
-	bool linked;
-	/* The process let go while in use: apply when the last user ends. */
-	bool orphan;
+	struct rb_node node;		/* kipc_sem.undos, keyed by @ul */
+	struct list_head ul_link;	/* ul->undos, under ul->lock */
+	struct kipc_undo_list *ul;	/* referenced */
+	/*
+	 * Not referenced: the set's end takes the record off @ul first, or
+	 * waits for the work that @claimed it (kipc_sem.undo_busy).
+	 */
+	struct kipc_sem *sem;
+	/* Under the set's lock: the adjustments were applied (or dropped). */
+	bool applied;
+	/* The list's processes have all exited: to be applied at once. */
+	bool doomed;
+	/* Under ul->lock: the list's work frees it (and @held: puts @sem). */
+	bool claimed;
+	bool held;
 	int adj[];
 };
 
@@ -93,8 +157,12 @@ struct kipc_sem {
 	int max;
 	ktime_t otime;
 	u64 next_seq;
-	unsigned int nundos;
+	unsigned int nundos;		/* records not yet applied */
 	struct rb_root undos;
+	/* Records whose list died, not yet applied: see kipc_sem_reap(). */
+	atomic_t doomed;
+	/* Records the works of dead lists are finishing: the set waits. */
+	atomic_t undo_busy;
 	/* Counters changed since their waiters were last retried. */
 	unsigned long *dirty;
 	/* Counters to consider handing back to user space. */
@@ -472,19 +540,43 @@ static void kipc_sem_settle(struct kipc_sem *s, struct kipc_sem_wake *wk)
 	}
 }
 
+/* The end of a critical section that may have changed counters. */
+static void kipc_sem_unlock(struct kipc_sem *s, struct kipc_sem_wake *wk)
+	__releases(&s->obj.lock)
+{
+	bool kick;
+
+	kipc_sem_settle(s, wk);
+	kipc_sem_release(s);
+	kick = s->kick_poll && kipc_semc_value(s, 0) > 0;
+	s->kick_poll = false;
+	spin_unlock(&s->obj.lock);
+
+	kipc_sem_wake_run(wk);
+	if (kick && wq_has_sleeper(&s->poll_wq))
+		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
+}
+
 /* Undo records */
 
+static size_t kipc_sem_undo_size(const struct kipc_sem *s)
+{
+	const struct kipc_sem_undo *un = NULL;
+
+	return struct_size(un, adj, s->nsems);
+}
+
 static struct kipc_sem_undo *kipc_sem_undo_find(struct kipc_sem *s,
-						struct pid *pid)
+						struct kipc_undo_list *ul)
 {
 	struct rb_node *node = s->undos.rb_node;
 	struct kipc_sem_undo *un;
 
 	while (node) {
 		un = rb_entry(node, struct kipc_sem_undo, node);
-		if ((uintptr_t)pid < (uintptr_t)un->pid)
+		if ((uintptr_t)ul < (uintptr_t)un->ul)
 			node = node->rb_left;
-		else if ((uintptr_t)pid > (uintptr_t)un->pid)
+		else if ((uintptr_t)ul > (uintptr_t)un->ul)
 			node = node->rb_right;
 		else
 			return un;
@@ -500,61 +592,181 @@ static void kipc_sem_undo_insert(struct kipc_sem *s, struct kipc_sem_undo *un)
 	while (*link) {
 		parent = *link;
 		cur = rb_entry(parent, struct kipc_sem_undo, node);
-		if ((uintptr_t)un->pid < (uintptr_t)cur->pid)
+		if ((uintptr_t)un->ul < (uintptr_t)cur->ul)
 			link = &parent->rb_left;
 		else
 			link = &parent->rb_right;
 	}
 	rb_link_node(&un->node, parent, link);
 	rb_insert_color(&un->node, &s->undos);
-	un->linked = true;
 	s->nundos++;
 }
 
-static struct kipc_sem_undo *kipc_sem_undo_alloc(struct kipc_sem *s)
+/*
+ * A record is memory its set's owner pays for, in the set's charge (which
+ * the object core returns whole when the set is freed), until its list's
+ * processes have exited.  The exit wake-up returns it, where no lock can
+ * be taken: a set's charge changes atomically, only while a reference
+ * holds the set, and never under kns->lock.
+ */
+static void kipc_sem_charge_add(struct kipc_sem *s, long bytes)
 {
-	struct kipc_sem_undo *un;
+	unsigned long old = READ_ONCE(s->obj.charge);
 
-	un = kvzalloc(struct_size(un, adj, s->nsems), GFP_KERNEL_ACCOUNT);
-	if (un)
-		un->pid = get_pid(task_tgid(current));
+	while (!try_cmpxchg(&s->obj.charge, &old, old + bytes))
+		;
+}
+
+static int kipc_sem_charge(struct kipc_sem *s, size_t bytes)
+{
+	int ret = kipc_user_charge(s->obj.user, bytes);
+
+	if (!ret)
+		kipc_sem_charge_add(s, bytes);
+	return ret;
+}
+
+static void kipc_sem_uncharge(struct kipc_sem *s, size_t bytes)
+{
+	kipc_user_uncharge(s->obj.user, bytes);
+	kipc_sem_charge_add(s, -(long)bytes);
+}
+
+/* A new record of @ul's for @s, charged; not linked anywhere yet. */
+static struct kipc_sem_undo *kipc_sem_undo_new(struct kipc_sem *s,
+					       struct kipc_undo_list *ul)
+{
+	size_t size = kipc_sem_undo_size(s);
+	struct kipc_sem_undo *un;
+	int ret;
+
+	un = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!un)
+		return ERR_PTR(-ENOMEM);
+	ret = kipc_sem_charge(s, size);
+	if (ret) {
+		kvfree(un);
+		return ERR_PTR(ret);
+	}
+	un->ul = ul;
+	un->sem = s;
+	INIT_LIST_HEAD(&un->ul_link);
 	return un;
 }
 
-static void kipc_sem_undo_free(struct kipc_sem_undo *un)
+/* A record kipc_sem_undo_link() did not take. */
+static void kipc_sem_undo_discard(struct kipc_sem *s, struct kipc_sem_undo *un)
 {
 	if (un) {
-		put_pid(un->pid);
+		kipc_sem_uncharge(s, kipc_sem_undo_size(s));
 		kvfree(un);
 	}
 }
 
+static void kipc_undo_list_put(struct kipc_undo_list *ul);
+
 /*
- * The process of @un let go of the set: revert its adjustments, clamped to
- * the counters' range as exit_sem() does, and unlink the record.  The caller
- * frees it unless it is still in use.
+ * Under the set's lock: a record joins the set and its list.  The caller's
+ * process is a live member of the list, so the list is not dying.
  */
-static void kipc_sem_undo_apply(struct kipc_sem *s, struct kipc_sem_undo *un)
+static void kipc_sem_undo_link(struct kipc_sem *s, struct kipc_sem_undo *un)
+{
+	struct kipc_undo_list *ul = un->ul;
+	unsigned long flags;
+
+	kipc_sem_undo_insert(s, un);
+	refcount_inc(&ul->ref);
+	spin_lock_irqsave(&ul->lock, flags);
+	WARN_ON_ONCE(ul->exit_pid);
+	list_add_tail(&un->ul_link, &ul->undos);
+	spin_unlock_irqrestore(&ul->lock, flags);
+}
+
+/*
+ * Revert the adjustments of @un, clamped to the counters' range as
+ * exit_sem() does, on behalf of @pid (the last process of its list).
+ */
+static void kipc_sem_undo_apply(struct kipc_sem *s, struct kipc_sem_undo *un,
+				struct pid *pid)
 {
 	s64 val;
 	u32 i;
 
-	if (!s->obj.removed) {
-		for (i = 0; i < s->nsems; i++) {
-			if (!un->adj[i])
-				continue;
-			kipc_semc_acquire(s, i);
-			val = clamp_t(s64, (s64)s->sems[i].value + un->adj[i],
-				      0, s->max);
-			kipc_semc_set(s, i, val, un->pid);
-			un->adj[i] = 0;
-		}
-		s->otime = ktime_get_real();
+	if (s->obj.removed)
+		return;
+	for (i = 0; i < s->nsems; i++) {
+		if (!un->adj[i])
+			continue;
+		kipc_semc_acquire(s, i);
+		val = clamp_t(s64, (s64)s->sems[i].value + un->adj[i], 0,
+			      s->max);
+		kipc_semc_set(s, i, val, pid);
+		un->adj[i] = 0;
 	}
-	rb_erase(&un->node, &s->undos);
-	un->linked = false;
-	un->orphan = false;
+	s->otime = ktime_get_real();
+}
+
+/* Under the set's lock: apply a doomed record, once. */
+static void kipc_sem_undo_retire(struct kipc_sem *s, struct kipc_sem_undo *un)
+{
+	kipc_sem_undo_apply(s, un, un->ul->exit_pid);
+	un->applied = true;
 	s->nundos--;
+	atomic_dec(&s->doomed);
+}
+
+/*
+ * Under the set's lock, first thing: apply the records whose processes
+ * have all exited, before their list's work gets round to it (the work
+ * frees them).  Returns true if counters may have changed, for the caller
+ * to settle.
+ */
+static bool kipc_sem_reap(struct kipc_sem *s)
+{
+	struct kipc_sem_undo *un;
+	struct rb_node *node;
+
+	/* Pairs with kipc_undo_member_exited(): the count, then the marks. */
+	if (likely(!atomic_read_acquire(&s->doomed)))
+		return false;
+	for (node = rb_first(&s->undos); node; node = rb_next(node)) {
+		un = rb_entry(node, struct kipc_sem_undo, node);
+		if (READ_ONCE(un->doomed) && !un->applied)
+			kipc_sem_undo_retire(s, un);
+	}
+	return true;
+}
+
+/* Take the set's lock, with the undo of exited processes applied. */
+static bool kipc_sem_lock(struct kipc_sem *s)
+	__acquires(&s->obj.lock)
+{
+	spin_lock(&s->obj.lock);
+	return kipc_sem_reap(s);
+}
+
+/*
+ * A reader's critical section: reaping may have changed counters, which
+ * owed grants then settle, before the reader looks.
+ */
+static bool kipc_sem_lock_read(struct kipc_sem *s, struct kipc_sem_wake *wk)
+	__acquires(&s->obj.lock)
+{
+	bool changed = kipc_sem_lock(s);
+
+	if (changed)
+		kipc_sem_settle(s, wk);
+	return changed;
+}
+
+static void kipc_sem_unlock_read(struct kipc_sem *s, struct kipc_sem_wake *wk,
+				 bool changed)
+	__releases(&s->obj.lock)
+{
+	if (changed)
+		kipc_sem_unlock(s, wk);
+	else
+		spin_unlock(&s->obj.lock);
 }
 
 /* SETVAL and SETALL: the new value replaces what undo would restore. */
@@ -573,81 +785,366 @@ static void kipc_sem_undo_clear(struct kipc_sem *s, int num)
 }
 
 /*
- * End one call's use of @un.  Returns the record if the caller must free
- * it, after dropping the lock.
+ * The list of @un is dead and its work has claimed the record: apply it if
+ * no operation on the set did yet, and free it.  The set may be on its way
+ * out meanwhile, but its memory waits for us (undo_busy).
  */
-static struct kipc_sem_undo *kipc_sem_undo_put(struct kipc_sem *s,
-					       struct kipc_sem_undo *un)
+static void kipc_sem_undo_finish(struct kipc_sem *s, struct kipc_sem_undo *un)
 {
-	if (--un->users)
-		return NULL;
-	if (un->orphan && un->linked)
-		kipc_sem_undo_apply(s, un);
-	return un->linked ? NULL : un;
+	struct kipc_undo_list *ul = un->ul;
+	struct kipc_sem_wake wk = { };
+	bool held = un->held;
+
+	kipc_sem_lock(s);
+	/* Grants owed from earlier changes come before ours. */
+	kipc_sem_settle(s, &wk);
+	if (!un->applied)
+		kipc_sem_undo_retire(s, un);
+	rb_erase(&un->node, &s->undos);
+	kipc_sem_unlock(s, &wk);
+	kvfree(un);
+	kipc_undo_list_put(ul);
+
+	if (held) {
+		atomic_dec(&s->undo_busy);
+		kipc_object_put(&s->obj);
+	} else if (atomic_dec_and_test(&s->undo_busy)) {
+		/* The address only: kipc_sem_free() may free @s at once. */
+		wake_up_var(&s->undo_busy);
+	}
 }
 
-static const struct file_operations kipc_sem_fops;
+/* Undo lists */
 
-static int kipc_sem_fd_match(const void *obj, struct file *file,
-			     unsigned int fd)
+static void kipc_undo_list_put(struct kipc_undo_list *ul)
 {
-	return file->f_op == &kipc_sem_fops && file->private_data == obj;
+	if (!refcount_dec_and_test(&ul->ref))
+		return;
+	WARN_ON(!list_empty(&ul->undos) || !list_empty(&ul->members));
+	put_pid(ul->exit_pid);
+	kfree(ul);
 }
 
 /*
- * Does the calling process still have an fd of @s?  A process in exit has
- * none left: exit_files() detaches the table before closing it.
+ * The last process of @ul exited: apply its records, from process context.
+ * Those the exit wake-up did not claim are of sets on their way out, which
+ * free them.
  */
-static bool kipc_sem_has_fd(struct kipc_sem *s)
+static void kipc_undo_list_apply(struct kipc_undo_list *ul)
 {
-	struct files_struct *files = current->files;
+	struct kipc_sem_undo *un, *tmp;
+	LIST_HEAD(mine);
 
-	if ((current->flags & PF_EXITING) || !files)
-		return false;
-	return iterate_fd(files, 0, kipc_sem_fd_match, &s->obj);
-}
+	spin_lock_irq(&ul->lock);
+	list_for_each_entry_safe(un, tmp, &ul->undos, ul_link)
+		if (un->claimed)
+			list_move_tail(&un->ul_link, &mine);
+	spin_unlock_irq(&ul->lock);
 
-/* The end of a critical section that may have changed counters. */
-static void kipc_sem_unlock(struct kipc_sem *s, struct kipc_sem_wake *wk)
-	__releases(&s->obj.lock)
-{
-	bool kick;
-
-	kipc_sem_settle(s, wk);
-	kipc_sem_release(s);
-	kick = s->kick_poll && kipc_semc_value(s, 0) > 0;
-	s->kick_poll = false;
-	spin_unlock(&s->obj.lock);
-
-	kipc_sem_wake_run(wk);
-	if (kick && wq_has_sleeper(&s->poll_wq))
-		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
-}
-
-/* The process closed an fd of the set: is it letting go of the set? */
-static void kipc_sem_let_go(struct kipc_sem *s)
-{
-	struct kipc_sem_undo *un, *dead = NULL;
-	struct kipc_sem_wake wk = { };
-	struct pid *pid = task_tgid(current);
-
-	spin_lock(&s->obj.lock);
-	un = s->nundos ? kipc_sem_undo_find(s, pid) : NULL;
-	spin_unlock(&s->obj.lock);
-	if (!un || kipc_sem_has_fd(s))
-		return;
-
-	spin_lock(&s->obj.lock);
-	kipc_sem_settle(s, &wk);
-	un = kipc_sem_undo_find(s, pid);
-	if (un && un->users) {
-		un->orphan = true;
-	} else if (un) {
-		kipc_sem_undo_apply(s, un);
-		dead = un;
+	list_for_each_entry_safe(un, tmp, &mine, ul_link) {
+		kipc_sem_undo_finish(un->sem, un);
+		cond_resched();
 	}
-	kipc_sem_unlock(s, &wk);
-	kipc_sem_undo_free(dead);
+}
+
+/* Under kipc_undo_mutex, or RCU for the process calling. */
+static struct kipc_undo_member *kipc_undo_member_find(struct pid *tgid)
+{
+	struct kipc_undo_member *m;
+
+	hash_for_each_possible_rcu(kipc_undo_procs, m, node,
+				   (unsigned long)tgid,
+				   lockdep_is_held(&kipc_undo_mutex))
+		if (m->pid == tgid)
+			return m;
+	return NULL;
+}
+
+static void kipc_undo_list_key(struct kipc_undo_list *ul, const void *id)
+{
+	lockdep_assert_held(&kipc_undo_mutex);
+	/* kipc_undo_current() reads it without the mutex. */
+	WRITE_ONCE(ul->sysv_id, id);
+	hash_add(kipc_undo_sysv, &ul->sysv_node, (unsigned long)id);
+}
+
+/*
+ * A member's process has exited, every thread of it: from the wake-up, in
+ * atomic context, or when it was found gone as it was added.  The last one
+ * of its list marks the records, so that the next operation on each set
+ * applies them, returns their charge, and claims them for its work, which
+ * applies what is left and frees them.  All of it before the parent can
+ * learn of the exit: the wake-up comes first.
+ */
+static void kipc_undo_member_exited(struct kipc_undo_member *m)
+{
+	struct kipc_undo_list *ul = m->ul;
+	struct kipc_sem_undo *un;
+	unsigned long flags;
+
+	if (test_and_set_bit(KIPC_UNDO_EXITED, &m->flags))
+		return;
+	if (atomic_dec_and_test(&ul->live)) {
+		m->last = true;
+		spin_lock_irqsave(&ul->lock, flags);
+		ul->exit_pid = get_pid(m->pid);
+		list_for_each_entry(un, &ul->undos, ul_link) {
+			struct kipc_sem *s = un->sem;
+
+			WRITE_ONCE(un->doomed, true);
+			/*
+			 * A set on its way out takes the record and its
+			 * charge along.  Held a moment, a live one cannot:
+			 * the work claims the record, which the set's memory
+			 * waits for, and the charge returns now.  Ours can be
+			 * the last reference only if everybody else let go in
+			 * these few instructions: the work puts it.
+			 */
+			if (kref_get_unless_zero(&s->obj.ref)) {
+				un->claimed = true;
+				atomic_inc(&s->undo_busy);
+				kipc_sem_uncharge(s, kipc_sem_undo_size(s));
+				if (!refcount_dec_not_one(&s->obj.ref.refcount))
+					un->held = true;
+			}
+			/* Pairs with kipc_sem_reap(): the mark, then the count. */
+			smp_mb__before_atomic();
+			atomic_inc(&s->doomed);
+		}
+		spin_unlock_irqrestore(&ul->lock, flags);
+	}
+	queue_work(kipc_undo_wq, &m->work);
+}
+
+/*
+ * The wake-up of a pidfd's wait queue: the task exited, or (on a tgid) its
+ * whole thread group.  Called under the queue's lock, from the exiting task
+ * with tasklist_lock held and interrupts off: no sleeping, and only locks
+ * that are irq-safe everywhere.  Other wake-ups (a thread of the group, a
+ * ptracer's notification, later calls) are let by.
+ */
+static int kipc_undo_wake(wait_queue_entry_t *wait, unsigned int mode,
+			  int sync, void *key)
+{
+	struct kipc_undo_member *m = container_of(wait, struct kipc_undo_member,
+						  wait);
+
+	if (!kipc_thread_group_exited(m->pid))
+		return 0;
+	/* As autoremove_wake_function(): the entry stays self-linked. */
+	list_del_init(&wait->entry);
+	kipc_undo_member_exited(m);
+	return 0;
+}
+
+/* Under kipc_undo_mutex: the member no longer belongs to its list. */
+static void kipc_undo_member_unlink(struct kipc_undo_member *m)
+{
+	lockdep_assert_held(&kipc_undo_mutex);
+	hash_del_rcu(&m->node);
+	list_del(&m->link);
+	/* Nobody joins a list whose processes are all gone. */
+	if (!atomic_read(&m->ul->live))
+		hash_del(&m->ul->sysv_node);
+}
+
+static void kipc_undo_member_work(struct work_struct *work)
+{
+	struct kipc_undo_member *m = container_of(work,
+						  struct kipc_undo_member,
+						  work);
+	struct kipc_undo_list *ul = m->ul;
+	bool last = m->last;
+
+	mutex_lock(&kipc_undo_mutex);
+	kipc_undo_member_unlink(m);
+	mutex_unlock(&kipc_undo_mutex);
+	put_pid(m->pid);
+	kfree_rcu(m, rcu);
+	if (last)
+		kipc_undo_list_apply(ul);
+	kipc_undo_list_put(ul);
+}
+
+/*
+ * Under kipc_undo_mutex: @m makes the process @tgid a member of @ul, whose
+ * @live already counts it, and watches for its exit.  Another process than
+ * ours may have exited before the entry was on its queue: then it counts
+ * out at once.
+ */
+static void kipc_undo_member_add(struct kipc_undo_list *ul,
+				 struct kipc_undo_member *m, struct pid *tgid)
+{
+	wait_queue_head_t *wq = kipc_pid_exit_wq(tgid);
+
+	lockdep_assert_held(&kipc_undo_mutex);
+	m->ul = ul;
+	m->pid = get_pid(tgid);
+	INIT_WORK(&m->work, kipc_undo_member_work);
+	init_waitqueue_func_entry(&m->wait, kipc_undo_wake);
+	refcount_inc(&ul->ref);
+	list_add_tail(&m->link, &ul->members);
+	hash_add_rcu(kipc_undo_procs, &m->node, (unsigned long)tgid);
+	/* First on the queue: the set is settled before pidfd pollers run. */
+	add_wait_queue_priority(wq, &m->wait);
+	if (kipc_thread_group_exited(tgid)) {
+		remove_wait_queue(wq, &m->wait);
+		kipc_undo_member_exited(m);
+	}
+}
+
+/* Under RCU: does a thread of @p's group share the SysV undo list @id? */
+static bool kipc_undo_group_shares(struct task_struct *p, const void *id)
+{
+	struct task_struct *t;
+
+	for_each_thread(p, t)
+		if (kipc_sysvsem_id(t) == id)
+			return true;
+	return false;
+}
+
+/*
+ * Under kipc_undo_mutex: a live list keyed @id, our SysV undo list, that a
+ * live member really shares, with @live counting us already.  @id is live
+ * as long as we run, so a member's thread holding the same pointer holds
+ * the same list, never a new one at a reused address.
+ */
+static struct kipc_undo_list *kipc_undo_list_find_shared(const void *id)
+{
+	struct kipc_undo_member *m;
+	struct kipc_undo_list *ul;
+	struct task_struct *task;
+	bool shared;
+
+	hash_for_each_possible(kipc_undo_sysv, ul, sysv_node, (unsigned long)id) {
+		if (ul->sysv_id != id)
+			continue;
+		shared = false;
+		rcu_read_lock();
+		list_for_each_entry(m, &ul->members, link) {
+			task = pid_task(m->pid, PIDTYPE_PID);
+			if (task && kipc_undo_group_shares(task, id)) {
+				shared = true;
+				break;
+			}
+		}
+		rcu_read_unlock();
+		if (shared && atomic_inc_not_zero(&ul->live))
+			return ul;
+	}
+	return NULL;
+}
+
+/*
+ * The tgid of our parent process, referenced, if it shares our SysV undo
+ * list @id: we were made by clone(CLONE_SYSVSEM) (or it by ours).
+ */
+static struct pid *kipc_undo_parent_sharing(const void *id)
+{
+	struct task_struct *parent;
+	struct pid *pid = NULL;
+
+	rcu_read_lock();
+	parent = rcu_dereference(current->real_parent);
+	if (!same_thread_group(parent, current) &&
+	    kipc_undo_group_shares(parent, id))
+		pid = get_pid(task_tgid(parent));
+	rcu_read_unlock();
+	return pid;
+}
+
+/*
+ * The slow path of kipc_undo_current(): the calling process has no list,
+ * or got a SysV undo list since its list was made.  It joins the list of a
+ * process it shares a SysV undo list with (CLONE_SYSVSEM): one that kipc
+ * knows by that list, or its parent's.  Otherwise it gets a new list, which
+ * a parent sharing its SysV list joins too.
+ */
+static struct kipc_undo_list *kipc_undo_attach(void)
+{
+	const void *id = kipc_sysvsem_id(current);
+	struct pid *tgid = task_tgid(current), *ppid = NULL;
+	struct kipc_undo_member *self, *peer, *m;
+	struct kipc_undo_list *ul, *fresh;
+
+	self = kzalloc(sizeof(*self), GFP_KERNEL_ACCOUNT);
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	if (!self || !peer || !fresh) {
+		ul = ERR_PTR(-ENOMEM);
+		goto out_free;
+	}
+	refcount_set(&fresh->ref, 1);
+	spin_lock_init(&fresh->lock);
+	INIT_LIST_HEAD(&fresh->undos);
+	INIT_LIST_HEAD(&fresh->members);
+	INIT_HLIST_NODE(&fresh->sysv_node);
+
+	mutex_lock(&kipc_undo_mutex);
+	m = kipc_undo_member_find(tgid);
+	if (m) {
+		/* Another thread made it, or we got a SysV list since. */
+		ul = m->ul;
+		if (id && !ul->sysv_id)
+			kipc_undo_list_key(ul, id);
+		goto out_unlock;
+	}
+
+	ul = id ? kipc_undo_list_find_shared(id) : NULL;
+	if (!ul && id) {
+		ppid = kipc_undo_parent_sharing(id);
+		m = ppid ? kipc_undo_member_find(ppid) : NULL;
+		if (m) {
+			/* A parent in its last moments shares nothing more. */
+			if (atomic_inc_not_zero(&m->ul->live))
+				ul = m->ul;
+			put_pid(ppid);
+			ppid = NULL;
+		}
+	}
+	if (!ul) {
+		ul = fresh;
+		fresh = NULL;
+		atomic_set(&ul->live, ppid ? 2 : 1);
+	}
+	if (id && !ul->sysv_id)
+		kipc_undo_list_key(ul, id);
+	kipc_undo_member_add(ul, self, tgid);
+	self = NULL;
+	if (ppid) {
+		kipc_undo_member_add(ul, peer, ppid);
+		peer = NULL;
+	}
+	/* The members hold the new list now. */
+	if (!fresh)
+		refcount_dec(&ul->ref);
+out_unlock:
+	mutex_unlock(&kipc_undo_mutex);
+	put_pid(ppid);
+out_free:
+	kfree(self);
+	kfree(peer);
+	kfree(fresh);
+	return ul;
+}
+
+/*
+ * The undo list of the calling process, made on first use.  No reference is
+ * taken: the process is a member as long as it runs, and its membership
+ * holds the list.
+ */
+static struct kipc_undo_list *kipc_undo_current(void)
+{
+	struct kipc_undo_member *m;
+	struct kipc_undo_list *ul = NULL;
+
+	rcu_read_lock();
+	m = kipc_undo_member_find(task_tgid(current));
+	if (m && (READ_ONCE(m->ul->sysv_id) || !kipc_sysvsem_id(current)))
+		ul = m->ul;
+	rcu_read_unlock();
+	return ul ?: kipc_undo_attach();
 }
 
 /* Operations */
@@ -695,40 +1192,37 @@ static int kipc_sem_wait(struct kipc_sem *s, const struct kipc_sembuf *sops,
 static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 		       u32 nsops, bool undo, struct kipc_deadline *dl)
 {
-	struct kipc_sem_undo *un = NULL, *fresh = NULL, *dead = NULL;
+	struct kipc_sem_undo *un = NULL, *fresh = NULL;
 	struct pid *pid = task_tgid(current);
+	struct kipc_undo_list *ul = NULL;
 	struct kipc_sem_wake wk = { };
-	bool recheck = false;
 	u32 blocking;
 	int ret;
 
-	spin_lock(&s->obj.lock);
 	if (undo) {
-		un = kipc_sem_undo_find(s, pid);
+		ul = kipc_undo_current();
+		if (IS_ERR(ul))
+			return PTR_ERR(ul);
+	}
+
+	kipc_sem_lock(s);
+	if (ul) {
+		un = kipc_sem_undo_find(s, ul);
 		if (!un) {
+			/* The first undo of our list on this set. */
 			spin_unlock(&s->obj.lock);
-			fresh = kipc_sem_undo_alloc(s);
-			if (!fresh)
-				return -ENOMEM;
-			spin_lock(&s->obj.lock);
-			un = kipc_sem_undo_find(s, pid);
+			fresh = kipc_sem_undo_new(s, ul);
+			if (IS_ERR(fresh))
+				return PTR_ERR(fresh);
+			kipc_sem_lock(s);
+			/* Another thread of ours may have been quicker. */
+			un = kipc_sem_undo_find(s, ul);
 			if (!un) {
-				kipc_sem_undo_insert(s, fresh);
+				kipc_sem_undo_link(s, fresh);
 				un = fresh;
 				fresh = NULL;
-				recheck = true;
 			}
 		}
-		if (un->orphan) {
-			/*
-			 * Our last fd went while another call used the record;
-			 * we use the set again (through a new fd), so it is
-			 * ours to keep, not to apply when that call ends.
-			 */
-			un->orphan = false;
-			recheck = true;
-		}
-		un->users++;
 	}
 
 	kipc_sem_settle(s, &wk);
@@ -744,27 +1238,8 @@ static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
 			      kipc_sem_wait(s, sops, nsops, un, blocking, dl,
 					    &wk);
 	}
-
-	/*
-	 * A new (or revived) record counts on a later close of our last fd
-	 * to be applied.  If that close came while we were on the way here,
-	 * it found nothing to do: apply the record when we are done with it
-	 * instead.  The check needs the record in the tree (so that a close
-	 * after it finds it) and cannot run under the spinlock.
-	 */
-	if (recheck) {
-		bool orphan;
-
-		kipc_sem_unlock(s, &wk);
-		orphan = !kipc_sem_has_fd(s);
-		spin_lock(&s->obj.lock);
-		un->orphan |= orphan;
-	}
-	if (un)
-		dead = kipc_sem_undo_put(s, un);
 	kipc_sem_unlock(s, &wk);
-	kipc_sem_undo_free(fresh);
-	kipc_sem_undo_free(dead);
+	kipc_sem_undo_discard(s, fresh);
 	return ret;
 }
 
@@ -834,8 +1309,10 @@ out:
 static long kipc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 {
 	struct kipc_sem *s = to_sem(kipc_file_object(file));
+	struct kipc_sem_wake wk = { };
 	struct kipc_semval v;
 	struct kipc_semc *c;
+	bool changed;
 	long ret = 0;
 
 	if (!(file->f_mode & FMODE_READ))
@@ -846,7 +1323,7 @@ static long kipc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 		return -EINVAL;
 	c = &s->sems[v.num];
 
-	spin_lock(&s->obj.lock);
+	changed = kipc_sem_lock_read(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
@@ -855,7 +1332,7 @@ static long kipc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 		v.zcnt = c->zcnt;
 		v.pid = pid_vnr(c->pid);
 	}
-	spin_unlock(&s->obj.lock);
+	kipc_sem_unlock_read(s, &wk, changed);
 	v.reserved = 0;
 	if (!ret && copy_to_user(uarg, &v, sizeof(v)))
 		ret = -EFAULT;
@@ -879,7 +1356,7 @@ static long kipc_sem_setval(struct file *file,
 	if (v.value < 0 || v.value > s->max)
 		return -ERANGE;
 
-	spin_lock(&s->obj.lock);
+	kipc_sem_lock(s);
 	/* Grants still owed from earlier changes come before ours. */
 	kipc_sem_settle(s, &wk);
 	if (s->obj.removed) {
@@ -897,8 +1374,10 @@ static long kipc_sem_setval(struct file *file,
 static long kipc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 {
 	struct kipc_sem *s = to_sem(kipc_file_object(file));
+	struct kipc_sem_wake wk = { };
 	struct kipc_semall req;
 	long ret = s->nsems;
+	bool changed;
 	s32 *vals;
 	u32 i;
 
@@ -912,13 +1391,13 @@ static long kipc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 	if (!vals)
 		return -ENOMEM;
 
-	spin_lock(&s->obj.lock);
+	changed = kipc_sem_lock_read(s, &wk);
 	if (s->obj.removed)
 		ret = -EIDRM;
 	else
 		for (i = 0; i < s->nsems; i++)
 			vals[i] = kipc_semc_value(s, i);
-	spin_unlock(&s->obj.lock);
+	kipc_sem_unlock_read(s, &wk, changed);
 
 	if (ret > 0 && copy_to_user(u64_to_user_ptr(req.values), vals,
 				    s->nsems * sizeof(*vals)))
@@ -959,7 +1438,7 @@ static long kipc_sem_setall(struct file *file,
 		}
 	}
 
-	spin_lock(&s->obj.lock);
+	kipc_sem_lock(s);
 	kipc_sem_settle(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
@@ -1002,10 +1481,12 @@ static long kipc_sem_ioctl(struct file *file, unsigned int cmd,
 static __poll_t kipc_sem_poll(struct file *file, poll_table *wait)
 {
 	struct kipc_sem *s = to_sem(kipc_file_object(file));
+	struct kipc_sem_wake wk = { };
 	__poll_t mask = 0;
+	bool changed;
 
 	poll_wait(file, &s->poll_wq, wait);
-	spin_lock(&s->obj.lock);
+	changed = kipc_sem_lock_read(s, &wk);
 	if (s->obj.removed) {
 		mask = EPOLLERR | EPOLLHUP;
 	} else {
@@ -1014,15 +1495,42 @@ static __poll_t kipc_sem_poll(struct file *file, poll_table *wait)
 		if (s->sems[0].value > 0)
 			mask = EPOLLIN | EPOLLRDNORM;
 	}
-	spin_unlock(&s->obj.lock);
+	kipc_sem_unlock_read(s, &wk, changed);
 	return mask;
 }
+
+/*
+ * The words are mapped whole when the mapping is made; this serves a page
+ * again to a task that dropped it (madvise(MADV_DONTNEED)), which would
+ * otherwise fault with SIGBUS.  vm_pgoff is 0 at mmap and follows the pages
+ * through a split or mremap(), so vmf->pgoff is the page within the words.
+ * vm_private_data stays valid as long as the vma, which holds the file and
+ * so the set; s->words never changes once set.
+ */
+static vm_fault_t kipc_sem_fault(struct vm_fault *vmf)
+{
+	struct kipc_sem *s = vmf->vma->vm_private_data;
+	size_t size = PAGE_ALIGN(s->nsems * sizeof(u32));
+
+	if (vmf->pgoff >= size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vmalloc_to_page((void *)s->words +
+				    (vmf->pgoff << PAGE_SHIFT));
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct kipc_sem_vm_ops = {
+	.fault		= kipc_sem_fault,
+};
 
 static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kipc_sem *s = to_sem(kipc_file_object(file));
 	size_t size = PAGE_ALIGN(s->nsems * sizeof(u32));
+	struct kipc_sem_wake wk = { };
 	atomic_t *words;
+	bool changed;
 	u32 i;
 
 	/*
@@ -1042,9 +1550,9 @@ static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 		words = vmalloc_user(size);
 		if (!words)
 			return -ENOMEM;
-		spin_lock(&s->obj.lock);
+		changed = kipc_sem_lock_read(s, &wk);
 		if (s->words) {
-			spin_unlock(&s->obj.lock);
+			kipc_sem_unlock_read(s, &wk, changed);
 			vfree(words);
 			words = s->words;
 		} else {
@@ -1056,20 +1564,12 @@ static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 			}
 			WRITE_ONCE(s->words, words);
 			kipc_sem_release(s);
-			spin_unlock(&s->obj.lock);
+			kipc_sem_unlock_read(s, &wk, changed);
 		}
 	}
+	vma->vm_ops = &kipc_sem_vm_ops;
+	vma->vm_private_data = s;
 	return remap_vmalloc_range(vma, words, 0);
-}
-
-/*
- * Every close of an fd, in the closing process: an exiting process, or one
- * that closed its last fd of the set, has its undo applied.
- */
-static int kipc_sem_flush(struct file *file, fl_owner_t id)
-{
-	kipc_sem_let_go(to_sem(kipc_file_object(file)));
-	return 0;
 }
 
 static const struct file_operations kipc_sem_fops = {
@@ -1078,7 +1578,6 @@ static const struct file_operations kipc_sem_fops = {
 	.unlocked_ioctl	= kipc_sem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= kipc_sem_mmap,
-	.flush		= kipc_sem_flush,
 	.release	= kipc_object_release,
 	.llseek		= kipc_no_llseek,
 };
@@ -1206,10 +1705,25 @@ static void kipc_sem_free(struct kipc_object *obj)
 {
 	struct kipc_sem *s = to_sem(obj);
 	struct kipc_sem_undo *un, *tmp;
+	struct kipc_undo_list *ul;
 	u32 i;
 
-	rbtree_postorder_for_each_entry_safe(un, tmp, &s->undos, node)
-		kipc_sem_undo_free(un);
+	/*
+	 * Nobody can see the counters any more: the records go unapplied.
+	 * The works of lists that died before we did finish theirs first
+	 * (no more can start: the exit wake-up claims only from live sets).
+	 * The others' lists learn of it under ul->lock, after which no exit
+	 * wake-up touches the set; the charge returns with the set's.
+	 */
+	wait_var_event(&s->undo_busy, !atomic_read(&s->undo_busy));
+	rbtree_postorder_for_each_entry_safe(un, tmp, &s->undos, node) {
+		ul = un->ul;
+		spin_lock_irq(&ul->lock);
+		list_del(&un->ul_link);
+		spin_unlock_irq(&ul->lock);
+		kvfree(un);
+		kipc_undo_list_put(ul);
+	}
 	for (i = 0; i < s->nsems; i++)
 		put_pid(s->sems[i].pid);
 	vfree(s->words);
@@ -1230,7 +1744,8 @@ static void kipc_sem_stat(struct kipc_object *obj, struct kipc_stat *st)
 	ss->max_value = s->max;
 	for (i = 0; i < s->nsems; i++)
 		ss->waiters += s->sems[i].ncnt + s->sems[i].zcnt;
-	ss->undos = s->nundos;
+	/* Records of exited processes are as good as applied. */
+	ss->undos = s->nundos - atomic_read(&s->doomed);
 	ss->mapped = !!s->words;
 }
 
@@ -1243,3 +1758,42 @@ const struct kipc_type_ops kipc_sem_ops = {
 	.free		= kipc_sem_free,
 	.stat		= kipc_sem_stat,
 };
+
+int kipc_sem_init(void)
+{
+	/* Unbound: applying a list's records may take a while. */
+	kipc_undo_wq = alloc_workqueue("kipc_undo", WQ_UNBOUND, 0);
+	return kipc_undo_wq ? 0 : -ENOMEM;
+}
+
+/*
+ * Module unload: no set exists any more (each pins the module), so no list
+ * has records, but processes that used undo may still be watched, and the
+ * wake-up is code of ours on their wait queues.  Off they come; a member
+ * whose exit was noticed meanwhile is dropped by its work, which the
+ * workqueue's destruction waits for.
+ */
+void kipc_sem_exit(void)
+{
+	struct kipc_undo_member *m;
+	struct kipc_undo_list *ul;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+
+	mutex_lock(&kipc_undo_mutex);
+	hash_for_each_safe(kipc_undo_procs, bkt, tmp, m, node) {
+		if (!test_bit(KIPC_UNDO_EXITED, &m->flags))
+			remove_wait_queue(kipc_pid_exit_wq(m->pid), &m->wait);
+		if (test_and_set_bit(KIPC_UNDO_EXITED, &m->flags))
+			continue;
+		ul = m->ul;
+		atomic_dec(&ul->live);
+		kipc_undo_member_unlink(m);
+		put_pid(m->pid);
+		kfree(m);
+		kipc_undo_list_put(ul);
+	}
+	mutex_unlock(&kipc_undo_mutex);
+	destroy_workqueue(kipc_undo_wq);
+	WARN_ON(!hash_empty(kipc_undo_procs) || !hash_empty(kipc_undo_sysv));
+}

@@ -25,7 +25,7 @@ if [ "$(id -u)" != 0 ] || [ -z "$KIPC_MODULE" ] || [ ! -e /proc/modules ]; then
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 4
 fi
-echo "1..6"
+echo "1..8"
 
 exec 3<>/dev/kipc
 check "rmmod refused while /dev/kipc is open" refused
@@ -51,6 +51,25 @@ hold() {
 
 hold fd "rmmod refused while an object fd is open"
 hold ringmap "rmmod refused while a ring is mapped, its fds closed"
+
+# A process that used SEM_UNDO is watched until it exits, but holds no
+# object any more: kipc unloads under it (taking its watch away), and its
+# exit afterwards touches nothing of the module's.
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+./kipc_holder undo <"$fifo" >"$fifo.out" &
+holder=$!
+exec 4>"$fifo"
+i=0
+while [ "$(cat "$fifo.out" 2>/dev/null)" != ready ] && [ $i -lt 500 ]; do
+	sleep 0.01
+	i=$((i + 1))
+done
+check "rmmod succeeds while a process that used undo lives" unloads || leftovers
+exec 4>&-
+wait $holder
+check "that process exits cleanly after the unload" test $? = 0
+rm -f "$fifo" "$fifo.out"
 
 ./kipc_holder named rmmod-test-pin
 check "rmmod refused while a named object exists" refused

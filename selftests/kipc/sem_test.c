@@ -2,9 +2,10 @@
 /*
  * kipc semaphores: semop semantics (atomic arrays, blocking, wait-for-zero,
  * limits), waiting and its ends (hand-off, fairness, timeouts on both
- * clocks, signals, removal, SIGKILL), undo on exit, SIGKILL and last close,
- * value control, ncnt/zcnt/pid, poll and epoll, permissions, namespaces and
- * the mapped fast path.  One behaviour per test.
+ * clocks, signals, removal, SIGKILL), undo on exit and SIGKILL (whose undo
+ * it is, and when, is sem_undo_test's), value control, ncnt/zcnt/pid, poll
+ * and epoll, permissions, namespaces and the mapped fast path.  One
+ * behaviour per test.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -931,62 +932,6 @@ static int step(int tell, int wait)
 	return 0;
 }
 
-TEST_F(sem, undo_reverts_when_the_last_fd_closes)
-{
-	int up[2], down[2], s2;
-	uint32_t id = self->id;
-	struct kipc_stat st;
-	pid_t pid;
-	char c;
-
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd, dupfd;
-
-		close(self->s);
-		fd = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0, 0,
-			    0, 0, &id);
-		dupfd = dup(fd);
-		if (fd < 0 || dupfd < 0 ||
-		    kt_sem1(fd, 0, 1, KIPC_SEMOP_UNDO, 0, NULL))
-			_exit(1);
-		if (step(up[1], down[0]))
-			_exit(2);
-		close(dupfd);
-		if (step(up[1], down[0]))
-			_exit(3);
-		close(fd);
-		if (step(up[1], down[0]))
-			_exit(4);
-		_exit(0);
-	}
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	EXPECT_EQ(1, kt_getval(self->s, 0));
-	ASSERT_EQ(0, kt_stat(self->s, &st));
-	EXPECT_EQ(1, st.sem.undos);
-	ASSERT_EQ(1, write(down[1], "c", 1));
-	/* Another fd of the set is still open in the child. */
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	EXPECT_EQ(1, kt_getval(self->s, 0));
-	ASSERT_EQ(1, write(down[1], "c", 1));
-	/* The child let go of the set while alive. */
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	EXPECT_EQ(0, kt_getval(self->s, 0));
-	ASSERT_EQ(0, kt_stat(self->s, &st));
-	EXPECT_EQ(0, st.sem.undos);
-	ASSERT_EQ(1, write(down[1], "c", 1));
-	EXPECT_EQ(0, kt_wait(pid));
-
-	/* Our own fds: a second fd closing changes nothing. */
-	s2 = dup(self->s);
-	ASSERT_EQ(0, kt_sem1(s2, 1, 1, KIPC_SEMOP_UNDO, 0, NULL));
-	close(s2);
-	EXPECT_EQ(1, kt_getval(self->s, 1));
-}
-
 struct inflight {
 	int fd;
 	int ret;
@@ -1020,14 +965,20 @@ static int close_under_undo_wait(int dev, uint32_t id, bool hold,
 	return 0;
 }
 
-TEST_F(sem, undo_in_flight_at_last_close_applies_when_done)
+/*
+ * A process closes its last fd of a set under its own SEM_UNDO wait: the
+ * wait goes on (the call holds the file), and what it and the process did
+ * with undo stays until the process exits.
+ */
+TEST_F(sem, closing_the_fd_under_an_undo_wait_keeps_undo)
 {
-	int up[2];
+	int up[2], down[2];
 	uint32_t id = self->id;
 	pid_t pid;
 	char c;
 
 	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -1036,68 +987,26 @@ TEST_F(sem, undo_in_flight_at_last_close_applies_when_done)
 		int err;
 
 		close(self->s);
-		/* An undo record exists before the close. */
 		err = close_under_undo_wait(self->dev, id, true, &f, &t);
 		if (err)
 			_exit(err);
 		if (write(up[1], "c", 1) != 1)
 			_exit(3);
 		pthread_join(t, NULL);
-		_exit(f.ret ? 4 : 0);
-	}
-	ASSERT_EQ(1, read(up[0], &c, 1));
-	ASSERT_EQ(0, kt_sem1(self->s, 0, 1, 0, 0, NULL));
-	EXPECT_EQ(0, kt_wait(pid));
-	/* The wait got its count, and gave it back at once: no fd is left. */
-	EXPECT_EQ(1, kt_getval(self->s, 0));
-	EXPECT_EQ(0, kt_getval(self->s, 1));
-}
-
-/*
- * The last fd went while a call was in flight, then the process opened the
- * set again and used undo through the new fd: the record is the process's
- * again, applied when it lets go of the new fd, not when the old call ends.
- */
-TEST_F(sem, undo_of_a_reopened_set_waits_for_the_new_fd)
-{
-	int up[2];
-	uint32_t id = self->id;
-	pid_t pid;
-	char c;
-
-	ASSERT_EQ(0, pipe(up));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct inflight f;
-		pthread_t t;
-		int again, err;
-
-		close(self->s);
-		err = close_under_undo_wait(self->dev, id, false, &f, &t);
-		if (err)
-			_exit(err);
-		again = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDWR, 0,
-			       0, 0, 0, &id);
-		/* A "lock" taken through the new fd, to be held. */
-		if (again < 0 ||
-		    kt_sem1(again, 1, 1, KIPC_SEMOP_UNDO, 0, NULL))
-			_exit(3);
-		if (write(up[1], "c", 1) != 1)
-			_exit(4);
-		pthread_join(t, NULL);
 		if (f.ret)
+			_exit(4);
+		if (step(up[1], down[0]))
 			_exit(5);
-		/* The old call's end took nothing from under the new fd. */
-		if (kt_getval(again, 1) != 1 || kt_getval(again, 0) != 0)
-			_exit(6);
-		close(again);
 		_exit(0);
 	}
 	ASSERT_EQ(1, read(up[0], &c, 1));
 	ASSERT_EQ(0, kt_sem1(self->s, 0, 1, 0, 0, NULL));
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	/* The wait got its count; the child holds it and counter 1. */
+	EXPECT_EQ(0, kt_getval(self->s, 0));
+	EXPECT_EQ(1, kt_getval(self->s, 1));
+	ASSERT_EQ(1, write(down[1], "g", 1));
 	EXPECT_EQ(0, kt_wait(pid));
-	/* Letting go of the new fd reverted both calls. */
 	EXPECT_EQ(1, kt_getval(self->s, 0));
 	EXPECT_EQ(0, kt_getval(self->s, 1));
 }
@@ -1561,6 +1470,133 @@ TEST_F(sem, removal_sends_fast_path_users_to_eidrm)
 	errno = 0;
 	EXPECT_EQ(NULL, kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(EIDRM, errno);
+}
+
+/*
+ * MADV_DONTNEED drops a mapping's pages; the next touch must map the words
+ * back, for reading and for writing, with the values they hold.
+ */
+TEST_F(sem, mapping_is_served_again_after_madv_dontneed)
+{
+	_Atomic uint32_t *w = kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE);
+
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, kt_setval(self->s, 1, 5));
+	ASSERT_EQ(0, madvise((void *)w, 4096, MADV_DONTNEED));
+	EXPECT_EQ(5, w[1]);
+	ASSERT_EQ(0, madvise((void *)w, 4096, MADV_DONTNEED));
+	ASSERT_EQ(0, kt_fast_trypost(&w[1], KIPC_SEM_VMX));
+	EXPECT_EQ(6, kt_getval(self->s, 1));
+	ASSERT_EQ(0, kt_sem1(self->s, 2, 3, 0, 0, NULL));
+	EXPECT_EQ(3, w[2]);
+	munmap((void *)w, NSEMS * sizeof(*w));
+}
+
+TEST_F(sem, readonly_mapping_is_served_again_after_madv_dontneed)
+{
+	uint32_t id = self->id;
+	_Atomic uint32_t *w;
+	int ro;
+
+	ro = kt_sem(self->dev, NULL, KIPC_O_BY_ID | KIPC_O_RDONLY, 0, 0, 0, 0,
+		    &id);
+	ASSERT_LE(0, ro);
+	w = kt_sem_map(ro, NSEMS, PROT_READ);
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, kt_setval(self->s, 3, 7));
+	ASSERT_EQ(0, madvise((void *)w, 4096, MADV_DONTNEED));
+	EXPECT_EQ(7, w[3]);
+	munmap((void *)w, NSEMS * sizeof(*w));
+	close(ro);
+}
+
+/* Each page of a set larger than one comes back as itself. */
+TEST_F(sem, every_page_is_served_again_after_madv_dontneed)
+{
+	uint32_t n = 3 * 4096 / sizeof(uint32_t);
+	_Atomic uint32_t *w;
+	int s = kt_anon_sem(self->dev, n, 0);
+	uint32_t i;
+
+	ASSERT_LE(0, s);
+	for (i = 0; i < n; i += 1000)
+		ASSERT_EQ(0, kt_setval(s, i, i % 32768 / 10 + 1));
+	w = kt_sem_map(s, n, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, madvise((void *)w, n * sizeof(*w), MADV_DONTNEED));
+	for (i = 0; i < n; i += 1000)
+		EXPECT_EQ(i % 32768 / 10 + 1, w[i]) TH_LOG("counter %u", i);
+	ASSERT_EQ(0, kt_fast_trypost(&w[n - 1], KIPC_SEM_VMX));
+	EXPECT_EQ(1, kt_getval(s, n - 1));
+	munmap((void *)w, n * sizeof(*w));
+	close(s);
+}
+
+/* mremap() moves the mapping; its pages, dropped, come back at the new place. */
+TEST_F(sem, moved_mapping_is_served_again_after_madv_dontneed)
+{
+	_Atomic uint32_t *w = kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE);
+	void *to, *moved;
+
+	ASSERT_NE(NULL, w);
+	ASSERT_EQ(0, kt_setval(self->s, 0, 9));
+	to = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, to);
+	moved = mremap((void *)w, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	ASSERT_EQ(to, moved);
+	w = moved;
+	EXPECT_EQ(9, w[0]);
+	/* It cannot grow past the set. */
+	EXPECT_EQ(MAP_FAILED, mremap(moved, 4096, 8192, 0));
+	ASSERT_EQ(0, madvise(moved, 4096, MADV_DONTNEED));
+	EXPECT_EQ(9, w[0]);
+	ASSERT_EQ(0, kt_fast_trywait(&w[0]));
+	EXPECT_EQ(8, kt_getval(self->s, 0));
+	munmap(moved, 4096);
+}
+
+struct mapped_wait {
+	int fd;
+	_Atomic uint32_t *w;
+	int ret;
+};
+
+static void *fast_wait_thread(void *arg)
+{
+	struct mapped_wait *m = arg;
+
+	m->ret = kt_fast_wait(m->fd, m->w, 1);
+	return NULL;
+}
+
+/*
+ * A process forks while one of its threads waits in the kernel: the child
+ * inherits the mapping, sees the counter held by the kernel, and its post
+ * goes through the ioctl to the parent's waiter.
+ */
+TEST_F(sem, fork_during_a_wait_shares_the_kernel_held_word)
+{
+	struct mapped_wait m = { .fd = self->s };
+	pthread_t t;
+	pid_t pid;
+
+	m.w = kt_sem_map(self->s, NSEMS, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, m.w);
+	ASSERT_EQ(0, pthread_create(&t, NULL, fast_wait_thread, &m));
+	ASSERT_TRUE(kt_sem_until(kt_ncnt(self->s, 1), 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (!(m.w[1] & KIPC_SEM_KERNEL) ||
+		    kt_fast_trypost(&m.w[1], KIPC_SEM_VMX) != -EBUSY)
+			_exit(1);
+		_exit(-kt_fast_post(self->s, m.w, 1, KIPC_SEM_VMX));
+	}
+	EXPECT_EQ(0, kt_wait(pid));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, m.ret);
+	EXPECT_EQ(0, m.w[1]);
+	munmap((void *)m.w, NSEMS * sizeof(*m.w));
 }
 
 TEST_F(sem, posix_fast_path_reaches_value_max)

@@ -208,7 +208,7 @@ struct kipc_notify {
 #define KIPC_SEMOP_MAX		500	/* most operations in one call (SEMOPM) */
 
 /* kipc_sembuf.flags */
-#define KIPC_SEMOP_UNDO		0x0001	/* reverted when the process lets go (SEM_UNDO) */
+#define KIPC_SEMOP_UNDO		0x0001	/* reverted when the process exits (SEM_UNDO) */
 #define KIPC_SEMOP_NOWAIT	0x0002	/* EAGAIN if this operation would block */
 
 struct kipc_sembuf {
@@ -418,7 +418,7 @@ struct kipc_sem_stat {
 	__s64 otime_ns;		/* last operation through the kernel; 0: never */
 	__u32 max_value;	/* KIPC_SEM_VMX, or KIPC_SEM_VALUE_MAX for POSIX */
 	__u32 waiters;		/* blocked operations now */
-	__u32 undos;		/* processes holding undo records */
+	__u32 undos;		/* undo lists holding records */
 	__u32 mapped;		/* the counter words have been mapped */
 	__u64 reserved[4];
 };
@@ -603,7 +603,7 @@ enum kipc_sem_nl_attr {
 	KIPC_SEM_A_FLAGS,		/* u32: KIPC_SEM_* */
 	KIPC_SEM_A_MAX_VALUE,		/* u32 */
 	KIPC_SEM_A_WAITERS,		/* u32: blocked operations now */
-	KIPC_SEM_A_UNDOS,		/* u32: processes holding undo records */
+	KIPC_SEM_A_UNDOS,		/* u32: undo lists holding records */
 	KIPC_SEM_A_MAPPED,		/* u32: 1 if the counter words were mapped */
 	KIPC_SEM_A_OTIME,		/* s64: last operation through the kernel */
 	__KIPC_SEM_A_MAX,
