@@ -25,7 +25,7 @@ if [ "$(id -u)" = 0 ] && [ -z "$KIPC_TREE_SHOWN" ] &&
 fi
 tests=${KIPC_TESTS:-"object_test queue_test queue_stress region_test sem_test sem_stress netlink_test compat_test compat_test@kipc preload_test.sh examples_test.sh bench_test ring_test semmap_test chaos_test fuzz_test security_test fault_test install_test.sh docs_test.sh"}
 # compat_test@kipc: the same program with the compatibility layer preloaded
-preload=$(cd ../../lib 2>/dev/null && pwd)/libkipc-preload.so
+preload=$(cd ../../compat 2>/dev/null && pwd)/libkipc-preload.so
 users=${KIPC_USERS:-"root nobody"}
 passed=0
 failed=0
