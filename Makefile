@@ -57,8 +57,8 @@ lib:
 compat: lib
 	$(MAKE) -C compat
 
-# ring_test links lib/libkipc.a.
-selftests: lib
+# ring_test links lib/libkipc.a, the netlink tests tools/lib/libkipcnl.a.
+selftests: lib tools
 	$(MAKE) -C selftests/kipc
 
 tools: lib
