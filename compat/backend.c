@@ -90,6 +90,25 @@ mode_t current_umask(void)
 	return mask;
 }
 
+const char *posix_obj_name(const char *name, size_t max)
+{
+	if (!name) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (*name == '/')
+		name++;
+	if (strlen(name) > max) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (!*name || strchr(name, '/')) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return name;
+}
+
 int open_flags(int oflag)
 {
 	int flags = KIPC_O_CLOEXEC;

@@ -88,6 +88,13 @@ const struct stock_calls *stock(void);
 
 mode_t current_umask(void);
 
+/*
+ * A POSIX semaphore's or shared memory object's name as glibc takes it:
+ * leading slashes go, the rest must be one path component of at most
+ * @max bytes (ENAMETOOLONG; EINVAL for none or a '/').
+ */
+const char *posix_obj_name(const char *name, size_t max);
+
 /* O_* open flags -> KIPC_O_*, close-on-exec always. */
 int open_flags(int oflag);
 

@@ -90,38 +90,30 @@ KIPC_EXPORT int ftruncate64(int fd, off64_t length)
 	(buf)->st_nlink = !!((st).flags & KIPC_STAT_NAMED);		\
 } while (0)
 
-KIPC_EXPORT int fstat(int fd, struct stat *buf)
-{
-	struct kipc_stat st;
-	int saved;
-
-	if (stock()->fstat(fd, buf))
-		return -1;
-	/* Regular files, pipes, sockets...: not an anon inode. */
-	if (buf->st_mode & S_IFMT)
-		return 0;
-	saved = errno;
-	if (region_stat(fd, &st))
-		REGION_FSTAT(buf, st);
-	errno = saved;
-	return 0;
+/*
+ * fstat and fstat64 (the same on 64-bit targets, not on 32-bit ones): the
+ * stock call, then a region's own numbers for an anon inode that is one.
+ * Regular files, pipes, sockets...: not an anon inode, no ioctl.
+ */
+#define DEFINE_FSTAT(name, statbuf)					\
+KIPC_EXPORT int name(int fd, struct statbuf *buf)			\
+{									\
+	struct kipc_stat st;						\
+	int saved;							\
+									\
+	if (stock()->name(fd, buf))					\
+		return -1;						\
+	if (buf->st_mode & S_IFMT)					\
+		return 0;						\
+	saved = errno;							\
+	if (region_stat(fd, &st))					\
+		REGION_FSTAT(buf, st);					\
+	errno = saved;							\
+	return 0;							\
 }
 
-KIPC_EXPORT int fstat64(int fd, struct stat64 *buf)
-{
-	struct kipc_stat st;
-	int saved;
-
-	if (stock()->fstat64(fd, buf))
-		return -1;
-	if (buf->st_mode & S_IFMT)
-		return 0;
-	saved = errno;
-	if (region_stat(fd, &st))
-		REGION_FSTAT(buf, st);
-	errno = saved;
-	return 0;
-}
+DEFINE_FSTAT(fstat, stat)
+DEFINE_FSTAT(fstat64, stat64)
 
 /*
  * fchmod and fchown: region fds only.  These must not reach the kernel

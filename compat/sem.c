@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <semaphore.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,25 +92,6 @@ static int ksem_result(int ret)
 	return ret < 0 ? -1 : 0;
 }
 
-/* "/name" or "name" -> "name", as glibc accepts them. */
-static const char *sem_name(const char *name)
-{
-	if (!name) {
-		errno = EINVAL;
-		return NULL;
-	}
-	while (*name == '/')
-		name++;
-	if (strlen(name) > NAME_MAX - 4) {	/* glibc's "sem." prefix */
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	if (!*name || strchr(name, '/')) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return name;
-}
 
 KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
@@ -128,7 +110,7 @@ KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 		va_end(ap);
 	}
 	ROUTE(SEM_FAILED, sem_open, name, oflag, mode, value);
-	kname = sem_name(name);
+	kname = posix_obj_name(name, NAME_MAX - 4);	/* glibc's "sem." */
 	if (!kname)
 		return SEM_FAILED;
 	if ((oflag & O_CREAT) && value > SEM_VALUE_MAX) {
@@ -174,7 +156,7 @@ KIPC_EXPORT int sem_unlink(const char *name)
 	const char *kname;
 
 	ROUTE(-1, sem_unlink, name);
-	kname = sem_name(name);
+	kname = posix_obj_name(name, NAME_MAX - 4);	/* glibc's "sem." */
 	if (!kname) {
 		if (errno == EINVAL)
 			errno = ENOENT;
@@ -446,7 +428,11 @@ static int sem_info(int cmd, struct seminfo *si)
 	return 0;
 }
 
-static int sem_getall(int fd, unsigned short *array)
+/*
+ * GETALL and SETALL: kipc's counters are int32_t, SysV's unsigned short,
+ * so each goes through a buffer of the set's size (on the stack if small).
+ */
+static int sem_all(int fd, unsigned short *array, bool set)
 {
 	int32_t stack[64], *vals = stack;
 	int n = set_nsems(fd), i, ret;
@@ -460,31 +446,15 @@ static int sem_getall(int fd, unsigned short *array)
 			return -1;
 		}
 	}
-	ret = kipc_sem_getall(fd, vals, n);
-	for (i = 0; ret >= 0 && i < n; i++)
-		array[i] = vals[i];
-	if (vals != stack)
-		free(vals);
-	return ret < 0 ? -1 : 0;
-}
-
-static int sem_setall(int fd, const unsigned short *array)
-{
-	int32_t stack[64], *vals = stack;
-	int n = set_nsems(fd), i, ret;
-
-	if (n < 0)
-		return -1;
-	if (n > (int)(sizeof(stack) / sizeof(stack[0]))) {
-		vals = calloc(n, sizeof(*vals));
-		if (!vals) {
-			errno = ENOMEM;
-			return -1;
-		}
+	if (set) {
+		for (i = 0; i < n; i++)
+			vals[i] = array[i];
+		ret = kipc_sem_setall(fd, vals, n);
+	} else {
+		ret = kipc_sem_getall(fd, vals, n);
+		for (i = 0; ret >= 0 && i < n; i++)
+			array[i] = vals[i];
 	}
-	for (i = 0; i < n; i++)
-		vals[i] = array[i];
-	ret = kipc_sem_setall(fd, vals, n);
 	if (vals != stack)
 		free(vals);
 	return ret < 0 ? -1 : 0;
@@ -554,9 +524,9 @@ KIPC_EXPORT int semctl(int semid, int semnum, int cmd, ...)
 		}
 		return id_result(semid, kipc_sem_setval(fd, semnum, arg.val));
 	case GETALL:
-		return id_result(semid, sem_getall(fd, arg.array));
+		return id_result(semid, sem_all(fd, arg.array, false));
 	case SETALL:
-		return id_result(semid, sem_setall(fd, arg.array));
+		return id_result(semid, sem_all(fd, arg.array, true));
 	case IPC_STAT:
 		if (id_stat(semid, fd, SYSV_SEM_FMT, &st, &perm))
 			return -1;

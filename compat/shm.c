@@ -32,25 +32,6 @@
 
 /* POSIX shared memory */
 
-/* As glibc: leading slashes go, and the rest must be one path component. */
-static const char *shm_name(const char *name)
-{
-	if (!name) {
-		errno = EINVAL;
-		return NULL;
-	}
-	while (*name == '/')
-		name++;
-	if (strlen(name) >= NAME_MAX) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	if (!*name || strchr(name, '/')) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return name;
-}
 
 KIPC_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
@@ -58,7 +39,7 @@ KIPC_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 	int fd;
 
 	ROUTE(-1, shm_open, name, oflag, mode);
-	kname = shm_name(name);
+	kname = posix_obj_name(name, NAME_MAX - 1);
 	if (!kname)
 		return -1;
 	fd = kipc_region_open(kname, open_flags(oflag & ~O_NONBLOCK),
@@ -80,7 +61,7 @@ KIPC_EXPORT int shm_unlink(const char *name)
 	const char *kname;
 
 	ROUTE(-1, shm_unlink, name);
-	kname = shm_name(name);
+	kname = posix_obj_name(name, NAME_MAX - 1);
 	if (!kname)
 		return -1;
 	return kipc_unlink(KIPC_TYPE_REGION, kname);
