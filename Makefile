@@ -38,9 +38,9 @@ KERNEL_VARS = $$(scripts/kernel.sh vars $(KVER_ARG))
 MODULE := kmod/kipc.ko
 VM := scripts/vm.sh --kver $(KVER)
 
-.PHONY: all module lib tools examples selftests check bench vm deps clean lint checkpatch sparse
+.PHONY: all module lib compat tools examples selftests check bench vm deps clean lint checkpatch sparse
 
-all: module lib tools examples selftests
+all: module lib compat tools examples selftests
 
 # The tools; kernels come from scripts/kernel.sh.
 deps:
@@ -53,11 +53,15 @@ module:
 lib:
 	$(MAKE) -C lib
 
-# ring_test links lib/libkipc.a.
-selftests: lib
+# The stock IPC calls over kipc: libkipc-compat.so, libkipc-preload.so.
+compat: lib
+	$(MAKE) -C compat
+
+# ring_test links lib/libkipc.a, the netlink tests tools/lib/libkipcnl.a.
+selftests: lib tools
 	$(MAKE) -C selftests/kipc
 
-tools:
+tools: lib
 	$(MAKE) -C tools
 examples: lib
 	$(MAKE) -C examples
@@ -113,7 +117,7 @@ bench-kernel: all
 # and as nobody, unloaded; a table, then "N passed, N failed".
 .PHONY: check-kernels
 check-kernels: deps
-	@$(MAKE) --no-print-directory lib selftests tools examples
+	@$(MAKE) --no-print-directory lib compat selftests tools examples
 	scripts/check-kernels.sh
 
 # The README's two commands, from a clean git archive of HEAD, in a pristine
@@ -158,6 +162,7 @@ lint: checkpatch sparse
 clean:
 	-$(KBUILD) clean
 	-$(MAKE) -C lib clean
+	-$(MAKE) -C compat clean
 	-$(MAKE) -C selftests/kipc clean
 	-$(MAKE) -C tools clean
 	-$(MAKE) -C examples clean
@@ -177,8 +182,9 @@ man_dest = $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(1)))/$(notdir $(1))
 
 .PHONY: install uninstall install-man uninstall-man modules_install dkms-source dkms-install dkms-uninstall check-dkms
 
-install: lib tools install-man
+install: lib compat tools install-man
 	$(MAKE) -C lib install
+	$(MAKE) -C compat install
 	$(MAKE) -C tools install
 	$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR)
 	$(INSTALL) -m 644 udev/60-kipc.rules $(DESTDIR)$(UDEVRULESDIR)/
@@ -186,6 +192,7 @@ install: lib tools install-man
 
 uninstall: uninstall-man
 	$(MAKE) -C lib uninstall
+	$(MAKE) -C compat uninstall
 	$(MAKE) -C tools uninstall
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-kipc.rules
 

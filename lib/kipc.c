@@ -251,6 +251,28 @@ KIPC_EXPORT int kipc_receive_batch(int q, struct kipc_msg *msgs,
 	return xfer(q, KIPC_IOC_RECV, msgs, count, flags, CLOCK_MONOTONIC, NULL);
 }
 
+KIPC_EXPORT int kipc_sendrecv(int q, struct kipc_msg *smsgs,
+				unsigned int scount, int rq,
+				struct kipc_msg *rmsgs, unsigned int rcount,
+				int flags, unsigned int *sent)
+{
+	struct kipc_sendrecv sr;
+	int ret;
+
+	memset(&sr, 0, sizeof(sr));
+	sr.send.msgs = (uintptr_t)smsgs;
+	sr.send.count = scount;
+	sr.send.flags = flags;
+	sr.recv.msgs = (uintptr_t)rmsgs;
+	sr.recv.count = rcount;
+	sr.recv.flags = flags;
+	sr.recv_fd = rq;
+	ret = ioctl(q, KIPC_IOC_SENDRECV, &sr);
+	if (sent)
+		*sent = ret < 0 ? 0 : sr.sent;
+	return ret;
+}
+
 KIPC_EXPORT int kipc_notify(int q, unsigned int how, int signo, uint64_t value)
 {
 	struct kipc_notify n = { .how = how, .signo = signo, .value = value };

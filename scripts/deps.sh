@@ -19,6 +19,7 @@ default_pkgs=(
 	cpio
 	libnl-3-dev
 	libnl-genl-3-dev
+	linux-source-6.1
 	pkg-config
 	sparse
 	gnuplot-nox

@@ -9,7 +9,6 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,31 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/netlink.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
-
-#include <linux/kipc.h>
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK		11
-#endif
-#ifndef NLM_F_CAPPED
-#define NLM_F_CAPPED		0x100
-#endif
-#ifndef NLM_F_ACK_TLVS
-#define NLM_F_ACK_TLVS		0x200
-#endif
-#ifndef NLMSGERR_ATTR_MSG
-#define NLMSGERR_ATTR_MSG	1
-#endif
+#include "kipcnl.h"
 
 static const char *prog = "kipcs";
 
@@ -69,45 +48,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	exit(1);
 }
 
-/* Objects as the kernel reports them */
-
-struct queue_info {
-	uint64_t msgs, bytes, max_msgs, max_msgsize, max_bytes;
-	uint64_t sent, received, send_waiters, recv_waiters;
-	int64_t stime, rtime;
-	int32_t lspid, lrpid, notify_pid;
-};
-
-struct region_info {
-	uint64_t size, nattch, nwritable;
-	uint32_t seals;
-	int32_t lpid;
-	int64_t atime, dtime;
-};
-
-struct sem_info {
-	uint32_t nsems, flags, max_value, waiters, undos, mapped;
-	int64_t otime;
-};
-
-struct object {
-	uint32_t type, id;
-	bool named;
-	char name[KIPC_NAME_MAX + 1];
-	uint32_t uid, gid, cuid, cgid, mode, flags, nfds;
-	int32_t cpid;
-	int64_t ctime;
-	bool has_queue, has_region, has_sem;
-	struct queue_info queue;
-	struct region_info region;
-	struct sem_info sem;
-};
-
-struct object_list {
-	struct object *v;
-	size_t n, cap;
-};
-
 static const char *type_name(uint32_t type)
 {
 	switch (type) {
@@ -122,286 +62,39 @@ static const char *type_name(uint32_t type)
 	}
 }
 
-/* Attribute readers that tolerate a short or missing attribute. */
-static uint64_t attr_u64(struct nlattr *a)
-{
-	if (!a)
-		return 0;
-	if (nla_len(a) >= 8)
-		return nla_get_u64(a);
-	if (nla_len(a) >= 4)
-		return nla_get_u32(a);
-	return 0;
-}
+/* Netlink requests: kipcnl (tools/lib), shared with the selftests */
 
-static uint32_t attr_u32(struct nlattr *a)
-{
-	return a && nla_len(a) >= 4 ? nla_get_u32(a) : 0;
-}
-
-static void parse_queue(struct nlattr *nest, struct queue_info *q)
-{
-	struct nlattr *tb[KIPC_QUEUE_A_MAX + 1];
-
-	if (nla_parse_nested(tb, KIPC_QUEUE_A_MAX, nest, NULL))
-		return;
-	q->msgs = attr_u64(tb[KIPC_QUEUE_A_MSGS]);
-	q->bytes = attr_u64(tb[KIPC_QUEUE_A_BYTES]);
-	q->max_msgs = attr_u64(tb[KIPC_QUEUE_A_MAX_MSGS]);
-	q->max_msgsize = attr_u64(tb[KIPC_QUEUE_A_MAX_MSGSIZE]);
-	q->max_bytes = attr_u64(tb[KIPC_QUEUE_A_MAX_BYTES]);
-	q->sent = attr_u64(tb[KIPC_QUEUE_A_SENT]);
-	q->received = attr_u64(tb[KIPC_QUEUE_A_RECEIVED]);
-	q->send_waiters = attr_u64(tb[KIPC_QUEUE_A_SEND_WAITERS]);
-	q->recv_waiters = attr_u64(tb[KIPC_QUEUE_A_RECV_WAITERS]);
-	q->stime = (int64_t)attr_u64(tb[KIPC_QUEUE_A_STIME]);
-	q->rtime = (int64_t)attr_u64(tb[KIPC_QUEUE_A_RTIME]);
-	q->lspid = (int32_t)attr_u32(tb[KIPC_QUEUE_A_LSPID]);
-	q->lrpid = (int32_t)attr_u32(tb[KIPC_QUEUE_A_LRPID]);
-	q->notify_pid = (int32_t)attr_u32(tb[KIPC_QUEUE_A_NOTIFY_PID]);
-}
-
-static void parse_region(struct nlattr *nest, struct region_info *r)
-{
-	struct nlattr *tb[KIPC_REGION_A_MAX + 1];
-
-	if (nla_parse_nested(tb, KIPC_REGION_A_MAX, nest, NULL))
-		return;
-	r->size = attr_u64(tb[KIPC_REGION_A_SIZE]);
-	r->nattch = attr_u64(tb[KIPC_REGION_A_NATTCH]);
-	r->nwritable = attr_u64(tb[KIPC_REGION_A_NWRITABLE]);
-	r->seals = attr_u32(tb[KIPC_REGION_A_SEALS]);
-	r->lpid = (int32_t)attr_u32(tb[KIPC_REGION_A_LPID]);
-	r->atime = (int64_t)attr_u64(tb[KIPC_REGION_A_ATIME]);
-	r->dtime = (int64_t)attr_u64(tb[KIPC_REGION_A_DTIME]);
-}
-
-static void parse_sem(struct nlattr *nest, struct sem_info *m)
-{
-	struct nlattr *tb[KIPC_SEM_A_MAX + 1];
-
-	if (nla_parse_nested(tb, KIPC_SEM_A_MAX, nest, NULL))
-		return;
-	m->nsems = attr_u32(tb[KIPC_SEM_A_NSEMS]);
-	m->flags = attr_u32(tb[KIPC_SEM_A_FLAGS]);
-	m->max_value = attr_u32(tb[KIPC_SEM_A_MAX_VALUE]);
-	m->waiters = attr_u32(tb[KIPC_SEM_A_WAITERS]);
-	m->undos = attr_u32(tb[KIPC_SEM_A_UNDOS]);
-	m->mapped = attr_u32(tb[KIPC_SEM_A_MAPPED]);
-	m->otime = (int64_t)attr_u64(tb[KIPC_SEM_A_OTIME]);
-}
-
-static void parse_object(struct nlattr **tb, struct object *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->type = attr_u32(tb[KIPC_A_TYPE]);
-	o->id = attr_u32(tb[KIPC_A_ID]);
-	if (tb[KIPC_A_NAME]) {
-		o->named = true;
-		snprintf(o->name, sizeof(o->name), "%.*s",
-			 nla_len(tb[KIPC_A_NAME]),
-			 (const char *)nla_data(tb[KIPC_A_NAME]));
-	}
-	o->uid = attr_u32(tb[KIPC_A_UID]);
-	o->gid = attr_u32(tb[KIPC_A_GID]);
-	o->cuid = attr_u32(tb[KIPC_A_CUID]);
-	o->cgid = attr_u32(tb[KIPC_A_CGID]);
-	o->mode = attr_u32(tb[KIPC_A_MODE]);
-	o->flags = attr_u32(tb[KIPC_A_FLAGS]);
-	o->nfds = attr_u32(tb[KIPC_A_NFDS]);
-	o->cpid = (int32_t)attr_u32(tb[KIPC_A_CPID]);
-	o->ctime = (int64_t)attr_u64(tb[KIPC_A_CTIME]);
-	if (tb[KIPC_A_QUEUE]) {
-		o->has_queue = true;
-		parse_queue(tb[KIPC_A_QUEUE], &o->queue);
-	}
-	if (tb[KIPC_A_REGION]) {
-		o->has_region = true;
-		parse_region(tb[KIPC_A_REGION], &o->region);
-	}
-	if (tb[KIPC_A_SEM]) {
-		o->has_sem = true;
-		parse_sem(tb[KIPC_A_SEM], &o->sem);
-	}
-}
-
-/* Netlink requests */
-
-static struct nl_sock *sk;
-static int family;
-
-struct request {
-	int err;			/* -errno from the kernel, or 0 */
-	char msg[256];			/* its extended ack message */
-	bool done;
-	int (*handle)(struct nlattr **tb, void *arg);
-	void *arg;
-};
-
-static int on_valid(struct nl_msg *msg, void *arg)
-{
-	struct request *r = arg;
-	struct nlattr *tb[KIPC_A_MAX + 1];
-
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KIPC_A_MAX, NULL) < 0)
-		return NL_SKIP;
-	return r->handle ? r->handle(tb, r->arg) : NL_OK;
-}
-
-/* The error, and the message of an extended ack if there is one. */
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct request *r = arg;
-	struct nlattr *tb[NLMSGERR_ATTR_MSG + 1];
-	size_t off = sizeof(*e);
-	int len;
-
-	(void)nla;
-	r->err = e->error;
-	r->done = true;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-		len = (int)(nlh->nlmsg_len - NLMSG_HDRLEN - off);
-		if (len > 0 &&
-		    !nla_parse(tb, NLMSGERR_ATTR_MSG, (struct nlattr *)((char *)e + off),
-			       len, NULL) && tb[NLMSGERR_ATTR_MSG])
-			snprintf(r->msg, sizeof(r->msg), "%.*s",
-				 nla_len(tb[NLMSGERR_ATTR_MSG]),
-				 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
-	}
-	return NL_STOP;
-}
-
-static int on_ack(struct nl_msg *msg, void *arg)
-{
-	struct request *r = arg;
-
-	(void)msg;
-	r->done = true;
-	return NL_STOP;
-}
-
-/* The end of a dump carries the dump's error, if it failed. */
-static int on_finish(struct nl_msg *msg, void *arg)
-{
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct request *r = arg;
-
-	if (nlmsg_datalen(nlh) >= (int)sizeof(int))
-		memcpy(&r->err, nlmsg_data(nlh), sizeof(int));
-	r->done = true;
-	return NL_STOP;
-}
+static struct knl nl;
 
 static void connect_kipc(void)
 {
-	int one = 1;
+	int err = knl_open(&nl);
 
-	sk = nl_socket_alloc();
-	if (!sk)
-		die("out of memory");
-	if (genl_connect(sk))
-		die("cannot open a generic netlink socket");
-	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
-		   sizeof(one));
-	nl_socket_disable_auto_ack(sk);
-	family = genl_ctrl_resolve(sk, KIPC_GENL_NAME);
-	if (family < 0) {
-		if (family == -NLE_OBJ_NOTFOUND)
-			die("kipc module not loaded (no generic netlink family \"%s\")",
-			    KIPC_GENL_NAME);
-		die("cannot look up the kipc netlink family: %s",
-		    nl_geterror(family));
-	}
+	if (err == -ENOENT)
+		die("kipc module not loaded (no generic netlink family \"%s\")",
+		    KIPC_GENL_NAME);
+	if (err)
+		die("cannot open a generic netlink socket: %s", strerror(-err));
 }
 
-struct attr_u32 {
-	int type;
-	uint32_t value;
-};
-
-/*
- * Send one request and process its replies; returns 0 or -errno.  A dump
- * ends at NLMSG_DONE, anything else at its acknowledgement.
- */
-static int request(uint8_t cmd, bool dump, const struct attr_u32 *attrs,
-		   size_t nattrs, const char *name, struct request *r)
-{
-	struct nl_msg *msg;
-	struct nl_cb *cb;
-	size_t i;
-	int ret;
-
-	msg = nlmsg_alloc();
-	cb = nl_cb_alloc(NL_CB_CUSTOM);
-	if (!msg || !cb)
-		die("out of memory");
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
-			 dump ? NLM_F_DUMP : NLM_F_ACK, cmd, KIPC_GENL_VERSION))
-		die("cannot build a netlink message");
-	for (i = 0; i < nattrs; i++)
-		if (nla_put_u32(msg, attrs[i].type, attrs[i].value))
-			die("cannot build a netlink message");
-	if (name && nla_put_string(msg, KIPC_A_NAME, name))
-		die("cannot build a netlink message");
-
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, r);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, r);
-
-	r->err = 0;
-	r->msg[0] = 0;
-	r->done = false;
-	ret = nl_send_auto(sk, msg);
-	nlmsg_free(msg);
-	if (ret < 0)
-		die("cannot send a netlink request: %s", nl_geterror(ret));
-	while (!r->done) {
-		ret = nl_recvmsgs(sk, cb);
-		if (ret < 0 && !r->done)
-			die("netlink receive failed: %s", nl_geterror(ret));
-	}
-	nl_cb_put(cb);
-	return r->err;
-}
-
-static int collect_object(struct nlattr **tb, void *arg)
-{
-	struct object_list *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = realloc(l->v, l->cap * sizeof(*l->v));
-		if (!l->v)
-			die("out of memory");
-	}
-	parse_object(tb, &l->v[l->n++]);
-	return NL_OK;
-}
-
-static const char *req_error(const struct request *r, int err)
+/* The kernel's error for the last request, with its own words if any. */
+static const char *req_error(int err)
 {
 	static char buf[512];
 
-	if (r->msg[0])
-		snprintf(buf, sizeof(buf), "%s (%s)", strerror(-err), r->msg);
+	if (nl.ext_msg[0])
+		snprintf(buf, sizeof(buf), "%s (%s)", strerror(-err), nl.ext_msg);
 	else
 		snprintf(buf, sizeof(buf), "%s", strerror(-err));
 	return buf;
 }
 
-static void dump_objects(uint32_t type, struct object_list *l)
+static void dump_objects(uint32_t type, struct knl_objs *l)
 {
-	struct request r = { .handle = collect_object, .arg = l };
-	struct attr_u32 a = { KIPC_A_TYPE, type };
-	int err;
+	int err = knl_dump(&nl, type, l);
 
-	err = request(KIPC_CMD_GET, true, &a, type ? 1 : 0, NULL, &r);
 	if (err)
-		die("cannot list objects: %s", req_error(&r, err));
+		die("cannot list objects: %s", req_error(err));
 }
 
 /* Output helpers */
@@ -444,7 +137,7 @@ static const char *group_name(uint32_t gid, bool numeric)
 	return buf;
 }
 
-static const char *status(const struct object *o)
+static const char *status(const struct knl_obj *o)
 {
 	if (o->flags & KIPC_STAT_REMOVED)
 		return "removed";
@@ -566,7 +259,7 @@ static void table_print(struct table *t)
 
 #define FMT(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__), buf)
 
-static void print_table(uint32_t type, const struct object_list *l, bool numeric)
+static void print_table(uint32_t type, const struct knl_objs *l, bool numeric)
 {
 	static const char *const titles[KIPC_TYPE_COUNT] = {
 		[KIPC_TYPE_QUEUE] = "Message Queues",
@@ -618,10 +311,10 @@ static void print_table(uint32_t type, const struct object_list *l, bool numeric
 	t.left[t.ncols - 1] = true;
 
 	for (i = 0; i < l->n; i++) {
-		const struct object *o = &l->v[i];
-		const struct queue_info *q = &o->queue;
-		const struct region_info *r = &o->region;
-		const struct sem_info *sm = &o->sem;
+		const struct knl_obj *o = &l->v[i];
+		const struct knl_obj *q = o;
+		const struct knl_obj *r = o;
+		const struct knl_obj *sm = o;
 
 		if (o->type != type)
 			continue;
@@ -659,9 +352,9 @@ static void print_table(uint32_t type, const struct object_list *l, bool numeric
 	putchar('\n');
 }
 
-static void print_json_object(const struct object *o)
+static void print_json_object(const struct knl_obj *o)
 {
-	const struct queue_info *q = &o->queue;
+	const struct knl_obj *q = o;
 
 	printf("{\"type\": \"%s\", \"id\": %" PRIu32 ", \"name\": ",
 	       type_name(o->type), o->id);
@@ -689,7 +382,7 @@ static void print_json_object(const struct object *o)
 		       q->recv_waiters, q->stime, q->rtime, q->lspid, q->lrpid,
 		       q->notify_pid);
 	if (o->has_region) {
-		const struct region_info *r = &o->region;
+		const struct knl_obj *r = o;
 
 		printf(", \"region\": {\"size\": %" PRIu64 ", \"nattch\": %" PRIu64
 		       ", \"nwritable\": %" PRIu64 ", \"seals\": %" PRIu32,
@@ -700,23 +393,23 @@ static void print_json_object(const struct object *o)
 		       r->lpid, r->atime, r->dtime);
 	}
 	if (o->has_sem) {
-		const struct sem_info *m = &o->sem;
+		const struct knl_obj *m = o;
 
 		printf(", \"sem\": {\"nsems\": %" PRIu32 ", \"flags\": %" PRIu32
 		       ", \"posix\": %s, \"max_value\": %" PRIu32
 		       ", \"waiters\": %" PRIu32 ", \"undos\": %" PRIu32
 		       ", \"mapped\": %s, \"otime_ns\": %" PRId64 "}",
-		       m->nsems, m->flags,
-		       m->flags & KIPC_SEM_POSIX ? "true" : "false",
+		       m->nsems, m->sem_flags,
+		       m->sem_flags & KIPC_SEM_POSIX ? "true" : "false",
 		       m->max_value, m->waiters, m->undos,
 		       m->mapped ? "true" : "false", m->otime);
 	}
 	putchar('}');
 }
 
-static void print_detail(const struct object *o, bool numeric)
+static void print_detail(const struct knl_obj *o, bool numeric)
 {
-	const struct queue_info *q = &o->queue;
+	const struct knl_obj *q = o;
 
 	printf("kipc %s id: %" PRIu32 "\n", type_name(o->type), o->id);
 	printf("name: %s\n", o->named ? o->name : "(none)");
@@ -730,7 +423,7 @@ static void print_detail(const struct object *o, bool numeric)
 	printf("open fds: %" PRIu32 "\n", o->nfds);
 	printf("changed: %s\n", time_str(o->ctime));
 	if (o->has_region) {
-		const struct region_info *r = &o->region;
+		const struct knl_obj *r = o;
 
 		printf("size: %" PRIu64 " bytes\n", r->size);
 		printf("attached: %" PRIu64 " mappings, %" PRIu64 " writable\n",
@@ -741,10 +434,10 @@ static void print_detail(const struct object *o, bool numeric)
 		printf("last pid: %" PRId32 "\n", r->lpid);
 	}
 	if (o->has_sem) {
-		const struct sem_info *m = &o->sem;
+		const struct knl_obj *m = o;
 
 		printf("semaphores: %" PRIu32 "%s\n", m->nsems,
-		       m->flags & KIPC_SEM_POSIX ? " (POSIX)" : "");
+		       m->sem_flags & KIPC_SEM_POSIX ? " (POSIX)" : "");
 		printf("max value: %" PRIu32 "\n", m->max_value);
 		printf("waiters: %" PRIu32 "\n", m->waiters);
 		printf("undo records: %" PRIu32 "\n", m->undos);
@@ -792,31 +485,27 @@ static bool parse_id(const char *s, uint32_t *id)
 
 static int cmd_list(const struct options *o, const char *detail)
 {
-	struct object_list l = { 0 };
+	struct knl_objs l = { 0 };
 	uint32_t id, t;
 	size_t i;
 
 	if (detail) {
-		struct attr_u32 a[2] = { { KIPC_A_ID, 0 }, { KIPC_A_TYPE, o->type } };
-		struct request r = { .handle = collect_object, .arg = &l };
+		struct knl_obj obj;
 		int err;
 
 		if (!parse_id(detail, &id))
 			die("invalid id '%s'", detail);
-		a[0].value = id;
-		err = request(KIPC_CMD_GET, false, a, o->type ? 2 : 1, NULL, &r);
+		err = knl_get(&nl, o->type, id, &obj);
 		if (err == -ENOENT)
 			die("no object with id %" PRIu32, id);
-		if (err || l.n != 1)
-			die("cannot get object %" PRIu32 ": %s", id,
-			    req_error(&r, err ? err : -EPROTO));
+		if (err)
+			die("cannot get object %" PRIu32 ": %s", id, req_error(err));
 		if (o->json) {
-			print_json_object(&l.v[0]);
+			print_json_object(&obj);
 			putchar('\n');
 		} else {
-			print_detail(&l.v[0], o->numeric);
+			print_detail(&obj, o->numeric);
 		}
-		free(l.v);
 		return 0;
 	}
 
@@ -833,30 +522,24 @@ static int cmd_list(const struct options *o, const char *detail)
 			if (!o->type || o->type == t)
 				print_table(t, &l, o->numeric);
 	}
-	free(l.v);
+	knl_objs_free(&l);
 	return 0;
 }
 
 static int remove_one(const struct options *o, const char *arg)
 {
-	struct attr_u32 a[2];
-	struct request r = { 0 };
+	uint32_t type = o->type, id = 0;
 	const char *name = NULL;
-	size_t n = 0;
-	uint32_t id;
 	int err;
 
 	if (parse_id(arg, &id)) {
-		a[n++] = (struct attr_u32){ KIPC_A_ID, id };
-		if (o->type)
-			a[n++] = (struct attr_u32){ KIPC_A_TYPE, o->type };
+		/* by id, of -q, -m or -s's type if one is given */
 	} else if (o->type) {
-		a[n++] = (struct attr_u32){ KIPC_A_TYPE, o->type };
 		name = arg;
 	} else {
 		/* Names are per type: find which type holds this one. */
-		struct object_list l = { 0 };
-		struct object *found = NULL;
+		struct knl_objs l = { 0 };
+		struct knl_obj *found = NULL;
 		size_t i;
 
 		dump_objects(0, &l);
@@ -864,7 +547,7 @@ static int remove_one(const struct options *o, const char *arg)
 			if (!l.v[i].named || strcmp(l.v[i].name, arg))
 				continue;
 			if (found) {
-				free(l.v);
+				knl_objs_free(&l);
 				warnx("%s: several objects have this name; choose one with -q, -m or -s",
 				      arg);
 				return 1;
@@ -872,16 +555,16 @@ static int remove_one(const struct options *o, const char *arg)
 			found = &l.v[i];
 		}
 		if (!found) {
-			free(l.v);
+			knl_objs_free(&l);
 			warnx("%s: no object of this name", arg);
 			return 1;
 		}
-		a[n++] = (struct attr_u32){ KIPC_A_ID, found->id };
-		a[n++] = (struct attr_u32){ KIPC_A_TYPE, found->type };
-		free(l.v);
+		id = found->id;
+		type = found->type;
+		knl_objs_free(&l);
 	}
 
-	err = request(KIPC_CMD_REMOVE, false, a, n, name, &r);
+	err = knl_remove(&nl, type, id, name);
 	switch (err) {
 	case 0:
 		return 0;
@@ -893,7 +576,7 @@ static int remove_one(const struct options *o, const char *arg)
 		      arg);
 		break;
 	default:
-		warnx("%s: %s", arg, req_error(&r, err));
+		warnx("%s: %s", arg, req_error(err));
 		break;
 	}
 	return 1;
@@ -964,25 +647,26 @@ static const struct {
 	{ KIPC_STATS_A_SEM, KIPC_TYPE_SEM },
 };
 
-static int print_stats(struct nlattr **top, void *arg)
+static int print_stats(struct nl_msg *msg, void *arg)
 {
 	const struct options *o = arg;
+	struct nlattr *top[KIPC_A_MAX + 1];
 	struct nlattr *tb[KIPC_STATS_A_MAX + 1];
 	struct nlattr *tt[TSTATS_MAX + 1];
 	bool first_type = true;
 	size_t i, j;
 
-	if (!top[KIPC_A_STATS] ||
+	if (knl_attrs(msg, top) || !top[KIPC_A_STATS] ||
 	    nla_parse_nested(tb, KIPC_STATS_A_MAX, top[KIPC_A_STATS], NULL))
 		return NL_SKIP;
 	printf(o->json ? "{\"version\": %" PRIu32 : "version: %" PRIu32 "\n",
-	       attr_u32(tb[KIPC_STATS_A_VERSION]));
+	       knl_u32(tb[KIPC_STATS_A_VERSION]));
 	for (i = 0; i < sizeof(stat_vals) / sizeof(stat_vals[0]); i++) {
 		struct nlattr *a = tb[stat_vals[i].attr];
 
 		if (a)
 			printf(o->json ? ", \"%s\": %" PRIu64 : "%s: %" PRIu64 "\n",
-			       stat_vals[i].key, attr_u64(a));
+			       stat_vals[i].key, knl_u64(a));
 	}
 	if (o->json)
 		printf(", \"types\": {");
@@ -1006,10 +690,10 @@ static int print_stats(struct nlattr **top, void *arg)
 				continue;
 			if (o->json)
 				printf("%s\"%s\": %" PRIu64, first ? "" : ", ",
-				       tstat_vals[j].key, attr_u64(a));
+				       tstat_vals[j].key, knl_u64(a));
 			else
 				printf("%s.%s: %" PRIu64 "\n", tname,
-				       tstat_vals[j].key, attr_u64(a));
+				       tstat_vals[j].key, knl_u64(a));
 			first = false;
 		}
 		if (o->json)
@@ -1022,12 +706,11 @@ static int print_stats(struct nlattr **top, void *arg)
 
 static int cmd_stats(struct options *o)
 {
-	struct request r = { .handle = print_stats, .arg = o };
 	int err;
 
-	err = request(KIPC_CMD_STATS, false, NULL, 0, NULL, &r);
+	err = knl_xfer(&nl, knl_msg(&nl, KIPC_CMD_STATS, false), print_stats, o);
 	if (err)
-		die("cannot get statistics: %s", req_error(&r, err));
+		die("cannot get statistics: %s", req_error(err));
 	return 0;
 }
 
@@ -1063,16 +746,14 @@ static const char *event_name(uint32_t ev)
 	return "unknown";
 }
 
-static int print_event(struct nlattr **tb, void *arg)
+static void print_event(const struct knl_event *e, struct watch *w)
 {
-	struct watch *w = arg;
-	uint32_t ns = attr_u32(tb[KIPC_A_IPC_NS]);
 	char when[64];
 	struct timespec now;
 	struct tm tm;
 
-	if (!tb[KIPC_A_EVENT] || (!w->o->all_ns && ns != w->ipc_ns))
-		return NL_OK;
+	if (!w->o->all_ns && e->ipc_ns != w->ipc_ns)
+		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	localtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
@@ -1080,88 +761,67 @@ static int print_event(struct nlattr **tb, void *arg)
 		printf("{\"time_ns\": %lld, \"event\": \"%s\", \"type\": \"%s\", \"id\": %" PRIu32
 		       ", \"name\": ",
 		       (long long)now.tv_sec * 1000000000LL + now.tv_nsec,
-		       event_name(attr_u32(tb[KIPC_A_EVENT])),
-		       type_name(attr_u32(tb[KIPC_A_TYPE])), attr_u32(tb[KIPC_A_ID]));
-		if (tb[KIPC_A_NAME])
-			json_string(nla_data(tb[KIPC_A_NAME]));
+		       event_name(e->event), type_name(e->type), e->id);
+		if (e->named)
+			json_string(e->name);
 		else
 			printf("null");
-		printf(", \"pid\": %" PRId32 ", \"ipc_ns\": %" PRIu32,
-		       (int32_t)attr_u32(tb[KIPC_A_PID]), ns);
-		if (tb[KIPC_A_WAITERS])
-			printf(", \"waiters\": %" PRIu32, attr_u32(tb[KIPC_A_WAITERS]));
+		printf(", \"pid\": %" PRId32 ", \"ipc_ns\": %" PRIu32, e->pid, e->ipc_ns);
+		if (e->has_waiters)
+			printf(", \"waiters\": %" PRIu32, e->waiters);
 		printf("}\n");
 	} else {
 		printf("%s.%03ld %-13s %-6s id=%" PRIu32, when, now.tv_nsec / 1000000,
-		       event_name(attr_u32(tb[KIPC_A_EVENT])),
-		       type_name(attr_u32(tb[KIPC_A_TYPE])), attr_u32(tb[KIPC_A_ID]));
-		if (tb[KIPC_A_NAME])
-			printf(" name=%s", (const char *)nla_data(tb[KIPC_A_NAME]));
-		printf(" pid=%" PRId32, (int32_t)attr_u32(tb[KIPC_A_PID]));
-		if (tb[KIPC_A_WAITERS])
-			printf(" waiters=%" PRIu32, attr_u32(tb[KIPC_A_WAITERS]));
+		       event_name(e->event), type_name(e->type), e->id);
+		if (e->named)
+			printf(" name=%s", e->name);
+		printf(" pid=%" PRId32, e->pid);
+		if (e->has_waiters)
+			printf(" waiters=%" PRIu32, e->waiters);
 		if (w->o->all_ns)
-			printf(" ipc_ns=%" PRIu32, ns);
+			printf(" ipc_ns=%" PRIu32, e->ipc_ns);
 		putchar('\n');
 	}
 	fflush(stdout);
 	w->seen++;
 	if (w->o->count > 0 && w->seen >= w->o->count)
 		stop = 1;
-	return NL_OK;
 }
 
 static int cmd_watch(const struct options *o)
 {
 	struct watch w = { .o = o };
-	struct request r = { .handle = print_event, .arg = &w };
+	struct knl_event e;
 	struct sigaction sa;
-	struct pollfd pfd;
 	struct stat st;
-	struct nl_cb *cb;
-	int grp, ret;
+	int err;
 
 	if (stat("/proc/self/ns/ipc", &st) && !o->all_ns)
 		die("cannot tell this IPC namespace (is /proc mounted?); use --all");
 	w.ipc_ns = st.st_ino;
 
-	grp = genl_ctrl_resolve_grp(sk, KIPC_GENL_NAME, KIPC_GENL_MCGRP_EVENTS);
-	if (grp < 0)
-		die("the kipc module has no events group: %s", nl_geterror(grp));
-	ret = nl_socket_add_membership(sk, grp);
-	if (ret == -NLE_PERM)
+	err = knl_subscribe(&nl);
+	if (err == -EPERM)
 		die("watching events needs CAP_SYS_ADMIN (in the initial namespaces)");
-	if (ret < 0)
-		die("cannot join the events group: %s", nl_geterror(ret));
-	nl_socket_disable_seq_check(sk);
-	nl_socket_set_buffer_size(sk, 1 << 20, 0);
-
-	cb = nl_cb_alloc(NL_CB_CUSTOM);
-	if (!cb)
-		die("out of memory");
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &r);
+	if (err == -ENOENT)
+		die("the kipc module has no events group");
+	if (err)
+		die("cannot join the events group: %s", strerror(-err));
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	pfd.fd = nl_socket_get_fd(sk);
-	pfd.events = POLLIN;
 	while (!stop) {
-		ret = poll(&pfd, 1, -1);
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			die("poll: %s", strerror(errno));
-		}
-		ret = nl_recvmsgs(sk, cb);
-		if (ret == -NLE_NOMEM || ret == -NLE_MSG_OVERFLOW)
+		err = knl_next_event(&nl, 0, -1, &e);
+		if (!err)
+			print_event(&e, &w);
+		else if (err == -ENOBUFS)
 			warnx("events were lost: the receive buffer overflowed");
-		else if (ret < 0 && ret != -NLE_AGAIN && ret != -NLE_INTR)
-			die("netlink receive failed: %s", nl_geterror(ret));
+		else if (err != -EINTR)
+			die("netlink receive failed: %s", strerror(-err));
 	}
-	nl_cb_put(cb);
 	return 0;
 }
 
@@ -1283,6 +943,6 @@ int main(int argc, char **argv)
 		ret = cmd_stats(&o);
 	else
 		ret = cmd_list(&o, detail);
-	nl_socket_free(sk);
+	knl_close(&nl);
 	return ret;
 }

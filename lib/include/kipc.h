@@ -117,6 +117,18 @@ int kipc_receive_batch(int q, struct kipc_msg *msgs, unsigned int count,
 		       int flags);
 
 /*
+ * A request and its reply in one system call: send @scount messages on @q,
+ * then receive up to @rcount from @rq (which may be @q), as the batch calls
+ * do.  Returns the messages received; @sent, if not NULL, gets the messages
+ * sent.  A send that moved fewer than @scount receives nothing (returns 0);
+ * one that moved none fails with its error.  @flags (KIPC_F_NONBLOCK) apply
+ * to both halves.
+ */
+int kipc_sendrecv(int q, struct kipc_msg *smsgs, unsigned int scount, int rq,
+		  struct kipc_msg *rmsgs, unsigned int rcount, int flags,
+		  unsigned int *sent);
+
+/*
  * mq_notify(3): with KIPC_NOTIFY_SIGNAL, send @signo with si_value @value
  * when a message arrives on an empty queue that nobody is waiting on;
  * KIPC_NOTIFY_NONE registers without a signal; KIPC_NOTIFY_OFF

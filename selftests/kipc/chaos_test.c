@@ -57,7 +57,7 @@
 
 #include "../kselftest_harness.h"
 #include "kipc_sem.h"
-#include "kipc_nl.h"
+#include "kipcnl.h"
 
 /* Channels: the two queues, then the two rings. */
 enum { Q_MIXED, Q_TYPED, R_FIRST, NCHAN = R_FIRST + 2 };

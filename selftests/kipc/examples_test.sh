@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Smoke test of libkipc's examples (lib/examples): each runs once and must
+# Smoke test of libkipc's examples (examples/): each runs once and must
 # succeed, and must leave no kipc object behind.
 cd "$(dirname "$0")" || exit 1
-examples=$(cd ../../lib/examples 2>/dev/null && pwd)
+examples=$(cd ../../examples 2>/dev/null && pwd)
 kipcs=$(pwd)/../../tools/kipcs
 pass=0
 fail=0
@@ -11,7 +11,7 @@ n=0
 
 echo "TAP version 13"
 if [ ! -x "$examples/prodcons" ] || [ ! -x "$examples/shmring" ]; then
-	echo "1..0 # SKIP lib/examples are not built (make lib)"
+	echo "1..0 # SKIP examples/ is not built (make examples)"
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 4
 fi

@@ -3,8 +3,9 @@
 # make install into a scratch DESTDIR, then use what it installed as a user
 # of the package would: build libkipc's examples with
 # `pkg-config --cflags --libs libkipc` (shared, and static), run them against
-# the loaded module, run an unmodified program under the installed
-# LD_PRELOAD library, the installed tools, the man pages; as root also
+# the loaded module, build a program with libkipc-compat's flags and run an
+# unmodified one under the installed LD_PRELOAD library, the installed
+# tools, the man pages; as root also
 # `make modules_install` into a scratch INSTALL_MOD_PATH and `modprobe` the
 # module from there; finally make uninstall must leave nothing behind.
 # Needs a built tree (make); writes only under a temp dir.
@@ -37,7 +38,7 @@ if [ "$(id -u)" != 0 ] || ! command -v pkg-config >/dev/null 2>&1 ||
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 4
 fi
-echo "1..13"
+echo "1..15"
 
 work=$(mktemp -d)
 out=$work/out
@@ -53,8 +54,9 @@ trap 'rm -rf "$work"' EXIT
 # 1
 installed() {
 	make -s -C "$top" install DESTDIR="$dest" PREFIX="$prefix" KVER="$kver" || return 1
-	for f in "$libdir/libkipc.so.1" "$libdir/libkipc.a" \
-		"$libdir/libkipc-preload.so" "$libdir/pkgconfig/libkipc.pc" \
+	for f in "$libdir/libkipc.so.2" "$libdir/libkipc.a" \
+		"$libdir/libkipc-compat.so.1" "$libdir/libkipc-preload.so" \
+		"$libdir/pkgconfig/libkipc.pc" "$libdir/pkgconfig/libkipc-compat.pc" \
 		"$dest$prefix/include/kipc.h" "$dest$prefix/include/linux/kipc.h" \
 		"$bindir/kipcs" "$bindir/kipc-bench" "$mandir/man7/kipc.7" \
 		"$mandir/man8/kipcs.8" "$mandir/man1/kipc-bench.1" \
@@ -66,51 +68,68 @@ check "make install DESTDIR= installs library, headers, .pc, tools, man pages, u
 
 # 2
 soname_chain() {
-	[ "$(readlink "$libdir/libkipc.so")" = libkipc.so.1 ] || return 1
-	readelf -d "$libdir/libkipc.so.1" | grep -q 'SONAME.*\[libkipc\.so\.1\]'
+	[ "$(readlink "$libdir/libkipc.so")" = libkipc.so.2 ] || return 1
+	readelf -d "$libdir/libkipc.so.2" | grep -q 'SONAME.*\[libkipc\.so\.2\]' || return 1
+	[ "$(readlink "$libdir/libkipc-compat.so")" = libkipc-compat.so.1 ] || return 1
+	readelf -d "$libdir/libkipc-compat.so.1" | grep -q 'SONAME.*\[libkipc-compat\.so\.1\]' &&
+		readelf -d "$libdir/libkipc-compat.so.1" | grep -q 'NEEDED.*\[libkipc\.so\.2\]'
 }
-check "libkipc.so -> libkipc.so.1 (the soname) -> the versioned file" soname_chain
+check "libkipc.so -> libkipc.so.2, libkipc-compat.so -> .so.1 (sonames), compat needs libkipc" soname_chain
+
+# 3: libkipc is the native library only: no libc name of the compatibility
+# layer's, so a program linking -lkipc for rings keeps its libc IPC.
+native_only() {
+	names=$(nm -D --defined-only "$libdir/libkipc.so.2" | awk '$2 != "A" { print $3 }')
+	[ -n "$names" ] || return 1
+	other=$(echo "$names" | grep -v '^kipc_')
+	[ -z "$other" ] || { echo "not kipc_*: $other"; return 1; }
+}
+check "libkipc.so exports kipc_* and nothing else" native_only
 
 PKG_CONFIG_PATH=$libdir/pkgconfig
 PKG_CONFIG_SYSROOT_DIR=$dest
 PKG_CONFIG_LIBDIR=$libdir/pkgconfig
 export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
 
-# 3
+# 4
 pc_flags() {
 	[ "$(pkg-config --modversion libkipc)" = "$version" ] || return 1
 	flags=$(pkg-config --cflags --libs libkipc) || return 1
 	echo "$flags"
 	# shellcheck disable=SC2086 # normalise the spacing
 	set -- $flags
-	[ "$*" = "-I$dest$prefix/include -L$libdir -lkipc" ]
+	[ "$*" = "-I$dest$prefix/include -L$libdir -lkipc" ] || return 1
+	[ "$(pkg-config --modversion libkipc-compat)" = "$version" ] || return 1
+	# shellcheck disable=SC2046 # normalise the spacing
+	set -- $(pkg-config --libs libkipc-compat)
+	[ "$*" = "-L$libdir -lkipc-compat" ]
 }
-check "pkg-config: version $version, -I, -L and -lkipc into the DESTDIR" pc_flags
+check "pkg-config: libkipc and libkipc-compat, version $version, -I, -L, -l into the DESTDIR" pc_flags
 
 have_kipc=0
 [ -c /dev/kipc ] && have_kipc=1
 
-# 4: the native API, dynamically linked.
+# 5: the native API, dynamically linked.
 build_shared() {
 	# shellcheck disable=SC2046 # pkg-config's words
 	cc -std=c11 -Wall -Wextra -Werror -o "$work/prodcons" \
-		"$top/lib/examples/prodcons.c" $(pkg-config --cflags --libs libkipc) || return 1
-	readelf -d "$work/prodcons" | grep -q 'NEEDED.*\[libkipc\.so\.1\]'
+		"$top/examples/prodcons.c" $(pkg-config --cflags --libs libkipc) || return 1
+	readelf -d "$work/prodcons" | grep -q 'NEEDED.*\[libkipc\.so\.2\]'
 }
-check "an example builds with pkg-config's flags and needs libkipc.so.1" build_shared
+check "an example builds with pkg-config's flags and needs libkipc.so.2" build_shared
 
-# 5: ... statically, from libkipc.a and Libs.private.
+# 6: ... statically, from libkipc.a and Libs.private.
 build_static() {
 	# shellcheck disable=SC2046 # pkg-config's words
 	cc -std=c11 -Wall -Wextra -Werror -o "$work/shmring" \
-		"$top/lib/examples/shmring.c" $(pkg-config --cflags libkipc) \
+		"$top/examples/shmring.c" $(pkg-config --cflags libkipc) \
 		-L"$libdir" -Wl,-Bstatic -lkipc -Wl,-Bdynamic \
 		$(pkg-config --static --libs-only-l libkipc | sed 's/-lkipc//') || return 1
 	! readelf -d "$work/shmring" | grep -q 'NEEDED.*libkipc'
 }
 check "an example links libkipc.a with pkg-config --static" build_static
 
-# 6, 7: run them.
+# 7, 8: run them.
 if [ $have_kipc = 1 ]; then
 	check "the shared example runs against the module" \
 		env LD_LIBRARY_PATH="$libdir" "$work/prodcons" 200
@@ -120,8 +139,9 @@ else
 	skip "the static example runs against the module (no /dev/kipc)"
 fi
 
-# 8: a program that knows nothing of kipc, under the installed preload
-# library: its mq_open() must return a kipc queue fd.
+# 9, 10: a program that knows nothing of kipc, linked with libkipc-compat's
+# flags, and unmodified under the installed preload library: its mq_open()
+# must return a kipc queue fd.
 cat >"$work/mq.c" <<'EOF'
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -157,20 +177,32 @@ preloaded() {
 		$(pkg-config --cflags libkipc) -lrt || return 1
 	env LD_PRELOAD="$libdir/libkipc-preload.so" "$work/mq"
 }
+linked() {
+	# ld finds libkipc-compat's own NEEDED libkipc.so.2 in the system's
+	# directories, not under -L: the DESTDIR needs -rpath-link.
+	# shellcheck disable=SC2046 # pkg-config's words
+	cc -std=c11 -Wall -Werror -o "$work/mq-compat" "$work/mq.c" \
+		$(pkg-config --cflags libkipc) $(pkg-config --libs libkipc-compat) -lrt \
+		-Wl,-rpath-link,"$libdir" || return 1
+	readelf -d "$work/mq-compat" | grep -q 'NEEDED.*\[libkipc-compat\.so\.1\]' &&
+		env LD_LIBRARY_PATH="$libdir" "$work/mq-compat"
+}
 if [ $have_kipc = 1 ]; then
+	check "-lkipc-compat (pkg-config libkipc-compat) routes mq_open() to kipc" linked
 	check "LD_PRELOAD=libkipc-preload.so routes an unmodified mq_open() to kipc" preloaded
 else
+	skip "-lkipc-compat routes mq_open() to kipc (no /dev/kipc)"
 	skip "LD_PRELOAD routes mq_open() to kipc (no /dev/kipc)"
 fi
 
-# 9
+# 11
 tools_run() {
 	"$bindir/kipc-bench" --list >/dev/null || return 1
 	[ $have_kipc = 0 ] || "$bindir/kipcs" stats
 }
 check "the installed kipcs and kipc-bench run" tools_run
 
-# 10: every function libkipc exports has a page (or an alias page).
+# 12: every function libkipc exports has a page (or an alias page).
 man_pages() {
 	funcs=$(sed -n 's/^[[:space:]]*\(kipc_[a-z0-9_]*\);/\1/p' "$top/lib/libkipc.map")
 	[ -n "$funcs" ] || return 1
@@ -187,7 +219,7 @@ else
 	skip "man finds every exported function (man-db not installed)"
 fi
 
-# 11: modules_install, depmod and modprobe from a scratch INSTALL_MOD_PATH.
+# 13: modules_install, depmod and modprobe from a scratch INSTALL_MOD_PATH.
 modprobed() {
 	mods=$work/mods
 	make -s -C "$top" modules_install INSTALL_MOD_PATH="$mods" KVER="$kver" \
@@ -222,11 +254,11 @@ else
 	skip "make modules_install and modprobe (needs /proc/modules, KIPC_MODULE)"
 fi
 
-# 12
+# 14
 check "the udev rule gives /dev/kipc mode 0666" \
 	grep -q '^KERNEL=="kipc", SUBSYSTEM=="misc", MODE="0666"' "$dest/lib/udev/rules.d/60-kipc.rules"
 
-# 13
+# 15
 uninstalled() {
 	make -s -C "$top" uninstall DESTDIR="$dest" PREFIX="$prefix" KVER="$kver" || return 1
 	left=$(find "$dest" ! -type d)

@@ -18,7 +18,7 @@
 
 #include "../kselftest_harness.h"
 #include "kipc_test.h"
-#include "kipc_nl.h"
+#include "kipcnl.h"
 #include "kipc_sem.h"
 
 FIXTURE(nl) {

@@ -5,7 +5,7 @@
 # stressors run under LD_PRELOAD, and their objects must show up as kipc
 # objects (kipcs) while they run.
 cd "$(dirname "$0")" || exit 1
-preload=$(cd ../../lib && pwd)/libkipc-preload.so
+preload=$(cd ../../compat && pwd)/libkipc-preload.so
 kipcs=../../tools/kipcs
 pass=0
 fail=0

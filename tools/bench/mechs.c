@@ -10,7 +10,8 @@
 #include "bench.h"
 
 extern const struct bench_mech mech_kipc_queue, mech_kipc_sendrecv, mech_kipc_batch,
-	mech_kipc_region_sem, mech_kipc_ring, mech_kipc_ring_zc, mech_kipc_sem,
+	mech_kipc_region_sem, mech_kipc_ring, mech_kipc_ring_zc, mech_kipc_ring_touch,
+	mech_kipc_sem,
 	mech_kipc_sem_fast, mech_kipc_region,
 	mech_sysv_msg, mech_posix_mq, mech_sysv_shm_sem, mech_posix_shm_sem,
 	mech_eventfd_shm, mech_pipe, mech_pipe_batch, mech_fifo,
@@ -29,6 +30,7 @@ const struct bench_mech *const bench_mechs[] = {
 	&mech_kipc_region_sem,
 	&mech_kipc_ring,
 	&mech_kipc_ring_zc,
+	&mech_kipc_ring_touch,
 	&mech_sysv_msg,
 	&mech_posix_mq,
 	&mech_sysv_shm_sem,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * POSIX semaphores (sem_*) and SysV semaphore sets (sem*) with their stock
- * signatures, routed to /dev/kipc; the backend rules are compat.c's.
+ * signatures, routed to /dev/kipc; the backend rules are backend.c's.
  *
  * sem_t.  glibc's sem_t is 32 opaque bytes that the caller owns.  Ours
  * holds a magic and either an fd or an id:
@@ -12,7 +12,7 @@
  *    sem_t: it dies with the process at the latest.
  *  - sem_init(pshared=1) creates an anonymous persistent semaphore and keeps
  *    its id, so that any process mapping the sem_t finds it: each opens the
- *    id once, lazily, through compat.c's id -> fd table.  Like a SysV
+ *    id once, lazily, through the id -> fd table of ids.c.  Like a SysV
  *    IPC_PRIVATE set, it lives until sem_destroy(), not until the memory
  *    holding the sem_t goes away: a program that never destroys it leaks it
  *    until the module's namespace goes.
@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <semaphore.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,25 +92,6 @@ static int ksem_result(int ret)
 	return ret < 0 ? -1 : 0;
 }
 
-/* "/name" or "name" -> "name", as glibc accepts them. */
-static const char *sem_name(const char *name)
-{
-	if (!name) {
-		errno = EINVAL;
-		return NULL;
-	}
-	while (*name == '/')
-		name++;
-	if (strlen(name) > NAME_MAX - 4) {	/* glibc's "sem." prefix */
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	if (!*name || strchr(name, '/')) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return name;
-}
 
 KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
@@ -127,15 +109,8 @@ KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 		value = va_arg(ap, unsigned int);
 		va_end(ap);
 	}
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_open)(name, oflag, mode, value);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return SEM_FAILED;
-	}
-	kname = sem_name(name);
+	ROUTE(SEM_FAILED, sem_open, name, oflag, mode, value);
+	kname = posix_obj_name(name, NAME_MAX - 4);	/* glibc's "sem." */
 	if (!kname)
 		return SEM_FAILED;
 	if ((oflag & O_CREAT) && value > SEM_VALUE_MAX) {
@@ -165,14 +140,7 @@ KIPC_EXPORT int sem_close(sem_t *sem)
 {
 	struct ksem *k = (struct ksem *)sem;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_close)(sem);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_close, sem);
 	if (!k || k->magic != KSEM_OPEN) {
 		errno = EINVAL;
 		return -1;
@@ -187,15 +155,8 @@ KIPC_EXPORT int sem_unlink(const char *name)
 {
 	const char *kname;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_unlink)(name);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
-	kname = sem_name(name);
+	ROUTE(-1, sem_unlink, name);
+	kname = posix_obj_name(name, NAME_MAX - 4);	/* glibc's "sem." */
 	if (!kname) {
 		if (errno == EINVAL)
 			errno = ENOENT;
@@ -213,14 +174,7 @@ KIPC_EXPORT int sem_init(sem_t *sem, int pshared, unsigned int value)
 	int flags = KIPC_O_CREAT | KIPC_O_RDWR | KIPC_O_CLOEXEC, fd;
 	uint32_t id;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_init)(sem, pshared, value);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_init, sem, pshared, value);
 	if (value > SEM_VALUE_MAX) {
 		errno = EINVAL;
 		return -1;
@@ -251,14 +205,7 @@ KIPC_EXPORT int sem_destroy(sem_t *sem)
 	struct ksem *k = (struct ksem *)sem;
 	int ret = 0;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_destroy)(sem);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_destroy, sem);
 	if (!k) {
 		errno = EINVAL;
 		return -1;
@@ -301,51 +248,26 @@ static int ksem_wait(sem_t *sem, int flags, clockid_t clock,
 
 KIPC_EXPORT int sem_wait(sem_t *sem)
 {
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_wait)(sem);
-	case BACKEND_KIPC:
-		return ksem_wait(sem, 0, CLOCK_REALTIME, NULL);
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_wait, sem);
+	return ksem_wait(sem, 0, CLOCK_REALTIME, NULL);
 }
 
 KIPC_EXPORT int sem_trywait(sem_t *sem)
 {
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_trywait)(sem);
-	case BACKEND_KIPC:
-		return ksem_wait(sem, KIPC_F_NONBLOCK, CLOCK_REALTIME, NULL);
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_trywait, sem);
+	return ksem_wait(sem, KIPC_F_NONBLOCK, CLOCK_REALTIME, NULL);
 }
 
 KIPC_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 {
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_timedwait)(sem, abstime);
-	case BACKEND_KIPC:
-		return ksem_wait(sem, 0, CLOCK_REALTIME, abstime);
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_timedwait, sem, abstime);
+	return ksem_wait(sem, 0, CLOCK_REALTIME, abstime);
 }
 
 KIPC_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock,
 			      const struct timespec *abstime)
 {
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_clockwait)(sem, clock, abstime);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_clockwait, sem, clock, abstime);
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) {
 		errno = EINVAL;
 		return -1;
@@ -357,14 +279,7 @@ KIPC_EXPORT int sem_post(sem_t *sem)
 {
 	int fd;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_post)(sem);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_post, sem);
 	fd = ksem_fd(sem);
 	if (fd < 0)
 		return -1;
@@ -376,14 +291,7 @@ KIPC_EXPORT int sem_getvalue(sem_t *sem, int *sval)
 	struct kipc_semval v = { .num = 0 };
 	int fd;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(sem_getvalue)(sem, sval);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, sem_getvalue, sem, sval);
 	fd = ksem_fd(sem);
 	if (fd < 0)
 		return -1;
@@ -417,24 +325,17 @@ KIPC_EXPORT int semget(key_t key, int nsems, int semflg)
 	struct kipc_sem_attr attr = { .nsems = nsems };
 	int id, fd, have;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(semget)(key, nsems, semflg);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, semget, key, nsems, semflg);
 	if (nsems < 0 || nsems > SYSV_SEMMSL) {
 		errno = EINVAL;
 		return -1;
 	}
 	/* Only creation needs a size: an existing set is looked up first. */
 	if (!nsems && key != IPC_PRIVATE)
-		id = sysv_get(KIPC_TYPE_SEM, SYSV_SEM_FMT, key,
+		id = id_get(KIPC_TYPE_SEM, SYSV_SEM_FMT, key,
 			      semflg & ~IPC_CREAT, &attr);
 	else
-		id = sysv_get(KIPC_TYPE_SEM, SYSV_SEM_FMT, key, semflg, &attr);
+		id = id_get(KIPC_TYPE_SEM, SYSV_SEM_FMT, key, semflg, &attr);
 	if (id < 0)
 		return -1;
 	fd = id_fd(KIPC_TYPE_SEM, id);
@@ -453,14 +354,7 @@ KIPC_EXPORT int semtimedop(int semid, struct sembuf *sops, size_t nsops,
 	size_t i;
 	int fd, ret;
 
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(semtimedop)(semid, sops, nsops, timeout);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, semtimedop, semid, sops, nsops, timeout);
 	if (nsops < 1 || semid < 0) {
 		errno = EINVAL;
 		return -1;
@@ -499,13 +393,12 @@ KIPC_EXPORT int semtimedop(int semid, struct sembuf *sops, size_t nsops,
 	/* semtimedop(2) reports an expired timeout as EAGAIN. */
 	if (ret < 0 && errno == ETIMEDOUT)
 		errno = EAGAIN;
-	return sysv_result(semid, ret < 0 ? -1 : 0);
+	return id_result(semid, ret < 0 ? -1 : 0);
 }
 
 KIPC_EXPORT int semop(int semid, struct sembuf *sops, size_t nsops)
 {
-	if (which() == BACKEND_STOCK)
-		return STOCK(semop)(semid, sops, nsops);
+	ROUTE(-1, semop, semid, sops, nsops);
 	return semtimedop(semid, sops, nsops, NULL);
 }
 
@@ -535,7 +428,11 @@ static int sem_info(int cmd, struct seminfo *si)
 	return 0;
 }
 
-static int sem_getall(int fd, unsigned short *array)
+/*
+ * GETALL and SETALL: kipc's counters are int32_t, SysV's unsigned short,
+ * so each goes through a buffer of the set's size (on the stack if small).
+ */
+static int sem_all(int fd, unsigned short *array, bool set)
 {
 	int32_t stack[64], *vals = stack;
 	int n = set_nsems(fd), i, ret;
@@ -549,31 +446,15 @@ static int sem_getall(int fd, unsigned short *array)
 			return -1;
 		}
 	}
-	ret = kipc_sem_getall(fd, vals, n);
-	for (i = 0; ret >= 0 && i < n; i++)
-		array[i] = vals[i];
-	if (vals != stack)
-		free(vals);
-	return ret < 0 ? -1 : 0;
-}
-
-static int sem_setall(int fd, const unsigned short *array)
-{
-	int32_t stack[64], *vals = stack;
-	int n = set_nsems(fd), i, ret;
-
-	if (n < 0)
-		return -1;
-	if (n > (int)(sizeof(stack) / sizeof(stack[0]))) {
-		vals = calloc(n, sizeof(*vals));
-		if (!vals) {
-			errno = ENOMEM;
-			return -1;
-		}
+	if (set) {
+		for (i = 0; i < n; i++)
+			vals[i] = array[i];
+		ret = kipc_sem_setall(fd, vals, n);
+	} else {
+		ret = kipc_sem_getall(fd, vals, n);
+		for (i = 0; ret >= 0 && i < n; i++)
+			array[i] = vals[i];
 	}
-	for (i = 0; i < n; i++)
-		vals[i] = array[i];
-	ret = kipc_sem_setall(fd, vals, n);
 	if (vals != stack)
 		free(vals);
 	return ret < 0 ? -1 : 0;
@@ -581,10 +462,11 @@ static int sem_setall(int fd, const unsigned short *array)
 
 KIPC_EXPORT int semctl(int semid, int semnum, int cmd, ...)
 {
+	struct kipc_set set = { 0 };
 	union semun arg = { 0 };
+	struct ipc_perm perm;
 	struct kipc_semval v;
 	struct kipc_stat st;
-	struct kipc_set set;
 	va_list ap;
 	int fd;
 
@@ -603,14 +485,7 @@ KIPC_EXPORT int semctl(int semid, int semnum, int cmd, ...)
 		va_end(ap);
 		break;
 	}
-	switch (which()) {
-	case BACKEND_STOCK:
-		return STOCK(semctl)(semid, semnum, cmd, arg);
-	case BACKEND_KIPC:
-		break;
-	default:
-		return -1;
-	}
+	ROUTE(-1, semctl, semid, semnum, cmd, arg);
 	if (!arg.buf && (cmd == IPC_STAT || cmd == IPC_SET || cmd == IPC_INFO ||
 			 cmd == SEM_INFO || cmd == GETALL || cmd == SETALL)) {
 		errno = EFAULT;
@@ -639,7 +514,7 @@ KIPC_EXPORT int semctl(int semid, int semnum, int cmd, ...)
 		memset(&v, 0, sizeof(v));
 		v.num = semnum;
 		if (kipc_sem_getval(fd, &v))
-			return sysv_result(semid, -1);
+			return id_result(semid, -1);
 		return cmd == GETVAL ? v.value : cmd == GETNCNT ? (int)v.ncnt :
 		       cmd == GETZCNT ? (int)v.zcnt : v.pid;
 	case SETVAL:
@@ -647,42 +522,24 @@ KIPC_EXPORT int semctl(int semid, int semnum, int cmd, ...)
 			errno = EINVAL;
 			return -1;
 		}
-		return sysv_result(semid, kipc_sem_setval(fd, semnum, arg.val));
+		return id_result(semid, kipc_sem_setval(fd, semnum, arg.val));
 	case GETALL:
-		return sysv_result(semid, sem_getall(fd, arg.array));
+		return id_result(semid, sem_all(fd, arg.array, false));
 	case SETALL:
-		return sysv_result(semid, sem_setall(fd, arg.array));
+		return id_result(semid, sem_all(fd, arg.array, true));
 	case IPC_STAT:
-		if (kipc_stat(fd, &st))
-			return sysv_result(semid, -1);
-		if (st.flags & KIPC_STAT_REMOVED) {
-			id_forget(semid);
-			errno = EINVAL;
+		if (id_stat(semid, fd, SYSV_SEM_FMT, &st, &perm))
 			return -1;
-		}
 		memset(arg.buf, 0, sizeof(*arg.buf));
-		fill_perm(&arg.buf->sem_perm, &st, SYSV_SEM_FMT);
+		arg.buf->sem_perm = perm;
 		arg.buf->sem_otime = st.sem.otime_ns / 1000000000;
 		arg.buf->sem_ctime = st.ctime_ns / 1000000000;
 		arg.buf->sem_nsems = st.sem.nsems;
 		return 0;
 	case IPC_SET:
-		memset(&set, 0, sizeof(set));
-		set.valid = KIPC_SET_UID | KIPC_SET_GID | KIPC_SET_MODE;
-		set.uid = arg.buf->sem_perm.uid;
-		set.gid = arg.buf->sem_perm.gid;
-		set.mode = arg.buf->sem_perm.mode & 0777;
-		return sysv_result(semid, kipc_set(fd, &set));
+		return id_set(semid, fd, &arg.buf->sem_perm, &set);
 	case IPC_RMID:
-		if (kipc_remove(fd)) {
-			if (errno == EIDRM) {
-				id_forget(semid);
-				errno = EINVAL;
-			}
-			return -1;
-		}
-		id_forget(semid);
-		return 0;
+		return id_remove(semid, fd);
 	default:
 		errno = EINVAL;
 		return -1;

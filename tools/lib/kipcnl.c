@@ -1,77 +1,36 @@
-/* SPDX-License-Identifier: GPL-2.0 */
-/*
- * Helpers over libnl-genl-3 for the kipc netlink selftests.  Like
- * kipc_test.h they return -errno, the kernel's own error for a request, so
- * that a test can assert the exact error: ASSERT_EQ(-EPERM, knl_remove(...)).
- */
-#ifndef KIPC_NL_H
-#define KIPC_NL_H
-
+// SPDX-License-Identifier: GPL-2.0
+/* kipcnl: see kipcnl.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
 #include <poll.h>
-#include <stdbool.h>
-#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-#include <linux/kipc.h>
+#include "kipcnl.h"
 
-struct knl {
-	struct nl_sock *sk;
-	int family;
-};
+/* Older libc headers lack the extended ack's names. */
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK		11
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED		0x100
+#endif
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS		0x200
+#endif
+#ifndef NLMSGERR_ATTR_MSG
+#define NLMSGERR_ATTR_MSG	1
+#endif
 
-/* An object of a reply, with the attributes the tests look at. */
-struct knl_obj {
-	uint32_t type, id, uid, gid, cuid, cgid, mode, flags, nfds;
-	int32_t cpid;
-	int64_t ctime;
-	bool named;
-	char name[KIPC_NAME_MAX + 1];
-	bool has_queue;
-	uint64_t msgs, bytes, max_msgs, max_msgsize, max_bytes, sent, received;
-	uint64_t recv_waiters, send_waiters;
-	int32_t lspid, lrpid;
-	bool has_region;
-	uint64_t size, nattch, nwritable;
-	uint32_t seals;
-	int32_t lpid;
-	int64_t atime, dtime;
-	bool has_sem;
-	uint32_t nsems, sem_flags, max_value, waiters, undos, mapped;
-	int64_t otime;
-};
-
-struct knl_objs {
-	struct knl_obj *v;
-	size_t n, cap;
-	size_t nmsgs;			/* netlink messages received */
-	size_t bytes;			/* their total size */
-	/* Called for each object as it arrives, e.g. to change things mid-dump. */
-	void (*each)(struct knl_objs *l, void *arg);
-	void *arg;
-};
-
-static inline uint64_t knl_u64(struct nlattr *a)
+int knl_open(struct knl *k)
 {
-	if (!a)
-		return 0;
-	if (nla_len(a) >= 8)
-		return nla_get_u64(a);
-	return nla_len(a) >= 4 ? nla_get_u32(a) : 0;
-}
+	int one = 1;
 
-static inline uint32_t knl_u32(struct nlattr *a)
-{
-	return a && nla_len(a) >= 4 ? nla_get_u32(a) : 0;
-}
-
-/* Open a socket on the family; -ENOENT if the module is not loaded. */
-static inline int knl_open(struct knl *k)
-{
+	memset(k, 0, sizeof(*k));
 	k->sk = nl_socket_alloc();
 	if (!k->sk)
 		return -ENOMEM;
@@ -79,6 +38,9 @@ static inline int knl_open(struct knl *k)
 		nl_socket_free(k->sk);
 		return -EIO;
 	}
+	/* Best effort: the kernel's own words for a refused request. */
+	setsockopt(nl_socket_get_fd(k->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
 	nl_socket_disable_auto_ack(k->sk);
 	k->family = genl_ctrl_resolve(k->sk, KIPC_GENL_NAME);
 	if (k->family < 0) {
@@ -88,13 +50,13 @@ static inline int knl_open(struct knl *k)
 	return 0;
 }
 
-static inline void knl_close(struct knl *k)
+void knl_close(struct knl *k)
 {
 	nl_socket_free(k->sk);
+	k->sk = NULL;
 }
 
-/* A request with its header; attributes are the caller's to add. */
-static inline struct nl_msg *knl_msg(struct knl *k, uint8_t cmd, bool dump)
+struct nl_msg *knl_msg(struct knl *k, uint8_t cmd, bool dump)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -107,32 +69,56 @@ static inline struct nl_msg *knl_msg(struct knl *k, uint8_t cmd, bool dump)
 	return msg;
 }
 
+int knl_attrs(struct nl_msg *msg, struct nlattr *tb[KIPC_A_MAX + 1])
+{
+	return genlmsg_parse(nlmsg_hdr(msg), 0, tb, KIPC_A_MAX, NULL) < 0 ?
+	       -EINVAL : 0;
+}
+
 struct knl_req {
+	struct knl *k;
 	int err;
 	bool done;
 	int (*handle)(struct nl_msg *msg, void *arg);
 	void *arg;
 };
 
-static inline int knl_on_valid(struct nl_msg *msg, void *arg)
+static int on_valid(struct nl_msg *msg, void *arg)
 {
 	struct knl_req *r = arg;
 
 	return r->handle ? r->handle(msg, r->arg) : NL_OK;
 }
 
-static inline int knl_on_error(struct sockaddr_nl *nla, struct nlmsgerr *e,
-			       void *arg)
+/* The error, and the message of an extended ack if there is one. */
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MSG + 1];
 	struct knl_req *r = arg;
+	size_t off = sizeof(*e);
+	int len;
 
 	(void)nla;
 	r->err = e->error;
 	r->done = true;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+		len = (int)(nlh->nlmsg_len - NLMSG_HDRLEN - off);
+		if (len > 0 &&
+		    !nla_parse(tb, NLMSGERR_ATTR_MSG,
+			       (struct nlattr *)((char *)e + off), len, NULL) &&
+		    tb[NLMSGERR_ATTR_MSG])
+			snprintf(r->k->ext_msg, sizeof(r->k->ext_msg), "%.*s",
+				 nla_len(tb[NLMSGERR_ATTR_MSG]),
+				 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	}
 	return NL_STOP;
 }
 
-static inline int knl_on_done(struct nl_msg *msg, void *arg)
+/* An ack, or the end of a dump, which carries the dump's error. */
+static int on_done(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct knl_req *r = arg;
@@ -144,27 +130,23 @@ static inline int knl_on_done(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/*
- * Send @msg (freed here) and process the replies with @handle until the
- * acknowledgement or the end of the dump; the kernel's -errno, or 0.
- */
-static inline int knl_xfer(struct knl *k, struct nl_msg *msg,
-			   int (*handle)(struct nl_msg *msg, void *arg),
-			   void *arg)
+int knl_xfer(struct knl *k, struct nl_msg *msg,
+	     int (*handle)(struct nl_msg *msg, void *arg), void *arg)
 {
-	struct knl_req r = { .handle = handle, .arg = arg };
+	struct knl_req r = { .k = k, .handle = handle, .arg = arg };
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_CUSTOM);
 	int ret;
 
+	k->ext_msg[0] = '\0';
 	if (!cb || !msg) {
 		nlmsg_free(msg);
 		nl_cb_put(cb);
 		return -ENOMEM;
 	}
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, knl_on_valid, &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, knl_on_done, &r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, knl_on_done, &r);
-	nl_cb_err(cb, NL_CB_CUSTOM, knl_on_error, &r);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_done, &r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, &r);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &r);
 	ret = nl_send_auto(k->sk, msg);
 	nlmsg_free(msg);
 	while (ret >= 0 && !r.done)
@@ -175,7 +157,13 @@ static inline int knl_xfer(struct knl *k, struct nl_msg *msg,
 	return r.err;
 }
 
-static inline void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
+/* A nested attribute of @tb into @nest: true if it is there and parses. */
+static bool nested(struct nlattr *a, int max, struct nlattr **nest)
+{
+	return a && !nla_parse_nested(nest, max, a, NULL);
+}
+
+void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 {
 	struct nlattr *q[KIPC_QUEUE_A_MAX + 1];
 	struct nlattr *r[KIPC_REGION_A_MAX + 1];
@@ -195,10 +183,11 @@ static inline void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 	o->ctime = (int64_t)knl_u64(tb[KIPC_A_CTIME]);
 	if (tb[KIPC_A_NAME]) {
 		o->named = true;
-		strncpy(o->name, nla_data(tb[KIPC_A_NAME]), KIPC_NAME_MAX);
+		snprintf(o->name, sizeof(o->name), "%.*s",
+			 nla_len(tb[KIPC_A_NAME]),
+			 (const char *)nla_data(tb[KIPC_A_NAME]));
 	}
-	if (tb[KIPC_A_QUEUE] &&
-	    !nla_parse_nested(q, KIPC_QUEUE_A_MAX, tb[KIPC_A_QUEUE], NULL)) {
+	if (nested(tb[KIPC_A_QUEUE], KIPC_QUEUE_A_MAX, q)) {
 		o->has_queue = true;
 		o->msgs = knl_u64(q[KIPC_QUEUE_A_MSGS]);
 		o->bytes = knl_u64(q[KIPC_QUEUE_A_BYTES]);
@@ -209,11 +198,13 @@ static inline void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 		o->received = knl_u64(q[KIPC_QUEUE_A_RECEIVED]);
 		o->send_waiters = knl_u64(q[KIPC_QUEUE_A_SEND_WAITERS]);
 		o->recv_waiters = knl_u64(q[KIPC_QUEUE_A_RECV_WAITERS]);
+		o->stime = (int64_t)knl_u64(q[KIPC_QUEUE_A_STIME]);
+		o->rtime = (int64_t)knl_u64(q[KIPC_QUEUE_A_RTIME]);
 		o->lspid = (int32_t)knl_u32(q[KIPC_QUEUE_A_LSPID]);
 		o->lrpid = (int32_t)knl_u32(q[KIPC_QUEUE_A_LRPID]);
+		o->notify_pid = (int32_t)knl_u32(q[KIPC_QUEUE_A_NOTIFY_PID]);
 	}
-	if (tb[KIPC_A_REGION] &&
-	    !nla_parse_nested(r, KIPC_REGION_A_MAX, tb[KIPC_A_REGION], NULL)) {
+	if (nested(tb[KIPC_A_REGION], KIPC_REGION_A_MAX, r)) {
 		o->has_region = true;
 		o->size = knl_u64(r[KIPC_REGION_A_SIZE]);
 		o->nattch = knl_u64(r[KIPC_REGION_A_NATTCH]);
@@ -223,8 +214,7 @@ static inline void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 		o->atime = (int64_t)knl_u64(r[KIPC_REGION_A_ATIME]);
 		o->dtime = (int64_t)knl_u64(r[KIPC_REGION_A_DTIME]);
 	}
-	if (tb[KIPC_A_SEM] &&
-	    !nla_parse_nested(m, KIPC_SEM_A_MAX, tb[KIPC_A_SEM], NULL)) {
+	if (nested(tb[KIPC_A_SEM], KIPC_SEM_A_MAX, m)) {
 		o->has_sem = true;
 		o->nsems = knl_u32(m[KIPC_SEM_A_NSEMS]);
 		o->sem_flags = knl_u32(m[KIPC_SEM_A_FLAGS]);
@@ -236,18 +226,18 @@ static inline void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 	}
 }
 
-static inline int knl_collect(struct nl_msg *msg, void *arg)
+int knl_collect(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[KIPC_A_MAX + 1];
 	struct knl_objs *l = arg;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KIPC_A_MAX, NULL) < 0)
+	if (knl_attrs(msg, tb))
 		return NL_SKIP;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
 		l->v = realloc(l->v, l->cap * sizeof(*l->v));
 		if (!l->v)
-			abort();
+			abort();	/* a dump of our own objects: nothing to save */
 	}
 	knl_parse_obj(tb, &l->v[l->n++]);
 	l->nmsgs++;
@@ -257,23 +247,13 @@ static inline int knl_collect(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static inline void knl_objs_free(struct knl_objs *l)
+void knl_objs_free(struct knl_objs *l)
 {
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
 
-/* Dump the objects of the caller's namespace (of @type, unless 0). */
-static inline int knl_dump(struct knl *k, uint32_t type, struct knl_objs *l)
-{
-	struct nl_msg *msg = knl_msg(k, KIPC_CMD_GET, true);
-
-	if (msg && type)
-		nla_put_u32(msg, KIPC_A_TYPE, type);
-	return knl_xfer(k, msg, knl_collect, l);
-}
-
-static inline struct knl_obj *knl_find(struct knl_objs *l, uint32_t id)
+struct knl_obj *knl_find(struct knl_objs *l, uint32_t id)
 {
 	size_t i;
 
@@ -283,9 +263,16 @@ static inline struct knl_obj *knl_find(struct knl_objs *l, uint32_t id)
 	return NULL;
 }
 
-/* Get one object: 0 and @o filled, or -errno. */
-static inline int knl_get(struct knl *k, uint32_t type, uint32_t id,
-			  struct knl_obj *o)
+int knl_dump(struct knl *k, uint32_t type, struct knl_objs *l)
+{
+	struct nl_msg *msg = knl_msg(k, KIPC_CMD_GET, true);
+
+	if (msg && type)
+		nla_put_u32(msg, KIPC_A_TYPE, type);
+	return knl_xfer(k, msg, knl_collect, l);
+}
+
+int knl_get(struct knl *k, uint32_t type, uint32_t id, struct knl_obj *o)
 {
 	struct nl_msg *msg = knl_msg(k, KIPC_CMD_GET, false);
 	struct knl_objs l = { 0 };
@@ -305,9 +292,7 @@ static inline int knl_get(struct knl *k, uint32_t type, uint32_t id,
 	return ret;
 }
 
-/* Remove by @name within @type, or with a NULL @name by @id. */
-static inline int knl_remove(struct knl *k, uint32_t type, uint32_t id,
-			     const char *name)
+int knl_remove(struct knl *k, uint32_t type, uint32_t id, const char *name)
 {
 	struct nl_msg *msg = knl_msg(k, KIPC_CMD_REMOVE, false);
 
@@ -322,8 +307,7 @@ static inline int knl_remove(struct knl *k, uint32_t type, uint32_t id,
 	return knl_xfer(k, msg, NULL, NULL);
 }
 
-/* Join the events group: 0 or -errno. */
-static inline int knl_subscribe(struct knl *k)
+int knl_subscribe(struct knl *k)
 {
 	int grp = genl_ctrl_resolve_grp(k->sk, KIPC_GENL_NAME,
 					KIPC_GENL_MCGRP_EVENTS);
@@ -337,28 +321,23 @@ static inline int knl_subscribe(struct knl *k)
 	if (ret < 0)
 		return -EIO;
 	nl_socket_disable_seq_check(k->sk);
+	/* Room for a burst: events that do not fit are lost (ENOBUFS). */
+	nl_socket_set_buffer_size(k->sk, 1 << 20, 0);
 	return 0;
 }
-
-struct knl_event {
-	uint32_t event, type, id, ipc_ns, waiters;
-	int32_t pid;
-	bool named;
-	char name[KIPC_NAME_MAX + 1];
-};
 
 struct knl_event_buf {
 	struct knl_event ev;
 	bool got;
 };
 
-static inline int knl_on_event(struct nl_msg *msg, void *arg)
+static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[KIPC_A_MAX + 1];
 	struct knl_event_buf *b = arg;
 	struct knl_event *e = &b->ev;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KIPC_A_MAX, NULL) < 0 ||
+	if (knl_attrs(msg, tb) || !tb[KIPC_A_EVENT] ||
 	    genlmsg_hdr(nlmsg_hdr(msg))->cmd != KIPC_CMD_EVENT)
 		return NL_SKIP;
 	memset(e, 0, sizeof(*e));
@@ -366,36 +345,44 @@ static inline int knl_on_event(struct nl_msg *msg, void *arg)
 	e->type = knl_u32(tb[KIPC_A_TYPE]);
 	e->id = knl_u32(tb[KIPC_A_ID]);
 	e->ipc_ns = knl_u32(tb[KIPC_A_IPC_NS]);
+	e->has_waiters = tb[KIPC_A_WAITERS];
 	e->waiters = knl_u32(tb[KIPC_A_WAITERS]);
 	e->pid = (int32_t)knl_u32(tb[KIPC_A_PID]);
 	if (tb[KIPC_A_NAME]) {
 		e->named = true;
-		strncpy(e->name, nla_data(tb[KIPC_A_NAME]), KIPC_NAME_MAX);
+		snprintf(e->name, sizeof(e->name), "%.*s",
+			 nla_len(tb[KIPC_A_NAME]),
+			 (const char *)nla_data(tb[KIPC_A_NAME]));
 	}
 	b->got = true;
 	return NL_STOP;
 }
 
-/*
- * The next event, waiting up to @ms; with @id nonzero, events of other
- * objects are skipped.  0, or -ETIMEDOUT.
- */
-static inline int knl_next_event(struct knl *k, uint32_t id, int ms,
-				 struct knl_event *e)
+int knl_next_event(struct knl *k, uint32_t id, int ms, struct knl_event *e)
 {
 	struct knl_event_buf b;
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_CUSTOM);
 	struct pollfd pfd = { .fd = nl_socket_get_fd(k->sk), .events = POLLIN };
-	int ret = -ETIMEDOUT;
+	int ret = -ETIMEDOUT, n;
 
 	if (!cb)
 		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, knl_on_event, &b);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, &b);
 	for (;;) {
 		b.got = false;
-		if (poll(&pfd, 1, ms) <= 0)
+		n = poll(&pfd, 1, ms);
+		if (n < 0) {
+			ret = errno == EINTR ? -EINTR : -EIO;
 			break;
-		if (nl_recvmsgs(k->sk, cb) < 0 && !b.got) {
+		}
+		if (!n)
+			break;
+		n = nl_recvmsgs(k->sk, cb);
+		if (n == -NLE_NOMEM || n == -NLE_MSG_OVERFLOW) {
+			ret = -ENOBUFS;
+			break;
+		}
+		if (n < 0 && n != -NLE_AGAIN && n != -NLE_INTR && !b.got) {
 			ret = -EIO;
 			break;
 		}
@@ -408,5 +395,3 @@ static inline int knl_next_event(struct knl *k, uint32_t id, int ms,
 	nl_cb_put(cb);
 	return ret;
 }
-
-#endif /* KIPC_NL_H */
