@@ -1365,7 +1365,7 @@ TEST_F_TIMEOUT(nl, kipcs_lists_shows_and_removes, 60)
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, run_kipcs("stats --json", out, 1 << 20));
-	EXPECT_NE(NULL, strstr(out, "{\"version\": 1, \"objects\": "));
+	EXPECT_NE(NULL, strstr(out, "{\"version\": 2, \"objects\": "));
 
 	snprintf(want, sizeof(want), "rm %s", uname_("tool"));
 	ASSERT_EQ(0, run_kipcs(want, out, 1 << 20)) TH_LOG("%s", out);
