@@ -75,7 +75,7 @@ void kpc_object_fill_stat(struct kpc_object *obj, struct kipc_stat *st)
 }
 
 static long kpc_object_stat(struct kpc_object *obj,
-			     struct kipc_stat __user *ust)
+			    struct kipc_stat __user *ust)
 {
 	struct kipc_stat *st;
 	long ret = 0;
@@ -91,7 +91,7 @@ static long kpc_object_stat(struct kpc_object *obj,
 }
 
 static long kpc_object_set(struct kpc_object *obj,
-			    const struct kipc_set __user *uset)
+			   const struct kipc_set __user *uset)
 {
 	struct user_namespace *user_ns = current_user_ns();
 	kuid_t uid = INVALID_UID;

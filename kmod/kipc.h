@@ -98,21 +98,12 @@ struct kpc_ns {
 };
 
 /*
- * One field of a type's stat as an attribute of its netlink nest, made by
- * KPC_NL_FIELD from a row of <linux/kipc_stat.h>.  Signed or not, a field
- * is carried as its bits: the attribute's width is the field's.
+ * A type's stat in its netlink nest: the rows of <linux/kipc_stat.h>, made
+ * into two arrays, where each field starts and ends in struct kipc_stat's
+ * type union.  Row i is attribute KPC_NL_FIRST + i, as the UAPI numbers
+ * them (after _UNSPEC and _PAD); signed or not, a field goes as its bits.
  */
-struct kpc_nl_field {
-	u16 attr;
-	u16 size;			/* 4 or 8 */
-	u16 offset;			/* in struct kipc_stat's type union */
-};
-
-#define KPC_NL_FIELD(nlattr, stat, field) {				\
-	.attr = (nlattr),						\
-	.size = sizeof_field(struct stat, field),			\
-	.offset = offsetof(struct stat, field),				\
-}
+#define KPC_NL_FIRST	2
 
 /*
  * An object type: one file, one row of kpc_types[] (object.c).  The core
@@ -138,7 +129,7 @@ struct kpc_type_ops {
 	/* Netlink: the stat's nest in a GET reply, from the UAPI table ... */
 	u16 nl_attr;			/* KIPC_A_<TYPE> */
 	u16 nl_pad;			/* KIPC_<TYPE>_A_PAD */
-	const struct kpc_nl_field *nl_fields;
+	const u16 *nl_start, *nl_end;	/* per row: KPC_NL_FIRST + i */
 	unsigned int nl_nfields;
 	/* ... and the type's nest of KIPC_CMD_STATS, with its counters. */
 	u16 nl_stats_attr;		/* KIPC_STATS_A_<TYPE> */

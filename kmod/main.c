@@ -34,7 +34,7 @@ static long kpc_dev_info(struct kipc_info __user *uinfo)
 }
 
 static long kpc_dev_ioctl(struct file *file, unsigned int cmd,
-			   unsigned long arg)
+			  unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
 

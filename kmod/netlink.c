@@ -9,9 +9,9 @@
  * the caller's IPC namespace decides what exists, and uids and pids are
  * translated into the caller's namespaces by the core's stat filling.
  *
- * Types.  This file names none: an object's nest is filled from its type's
- * row of the UAPI's stat table (kpc_type_ops.nl_fields), and the STATS
- * reply has one nest per type of kpc_types[], with the type's counters.
+ * Types.  This file names none: an object's nest is filled by its type's
+ * rows of the UAPI's stat table (kpc_type_ops.nl_start and .nl_end), and
+ * the STATS reply has one nest per type, with the type's counters.
  *
  * Events are the core's (event.c); this family only carries them, on its
  * events group, which takes CAP_SYS_ADMIN over the network namespace.
@@ -42,41 +42,41 @@ static struct genl_family kpc_genl_family;
 
 /* Objects: the common attributes, then the type's nest. */
 
-static int kpc_nl_put_field(struct sk_buff *skb, const struct kpc_nl_field *f,
-			    const void *base, int pad)
-{
-	const void *p = base + f->offset;
-
-	if (f->size == sizeof(u64))
-		return nla_put_u64_64bit(skb, f->attr, *(const u64 *)p, pad);
-	return nla_put_u32(skb, f->attr, *(const u32 *)p);
-}
-
-/* The type's part of @st, as its nest of KIPC_A_<TYPE>. */
+/*
+ * The type's part of @st, as its nest of KIPC_A_<TYPE>: row i of its table
+ * is attribute KPC_NL_FIRST + i, as wide as its field.
+ */
 static int kpc_nl_put_type(struct sk_buff *skb, const struct kipc_stat *st)
 {
 	const struct kpc_type_ops *ops = kpc_type(st->type);
+	const void *base = st->reserved, *p;
 	struct nlattr *nest;
 	unsigned int i;
+	int ret = 0;
 
 	if (!ops)
 		return 0;
 	nest = nla_nest_start(skb, ops->nl_attr);
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; i < ops->nl_nfields; i++) {
-		if (kpc_nl_put_field(skb, &ops->nl_fields[i], st->reserved,
-				     ops->nl_pad)) {
-			nla_nest_cancel(skb, nest);
-			return -EMSGSIZE;
-		}
+	for (i = 0; i < ops->nl_nfields && !ret; i++) {
+		p = base + ops->nl_start[i];
+		if (ops->nl_end[i] - ops->nl_start[i] == sizeof(u64))
+			ret = nla_put_u64_64bit(skb, KPC_NL_FIRST + i,
+						*(const u64 *)p, ops->nl_pad);
+		else
+			ret = nla_put_u32(skb, KPC_NL_FIRST + i, *(const u32 *)p);
+	}
+	if (ret) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
 	}
 	nla_nest_end(skb, nest);
 	return 0;
 }
 
 static int kpc_nl_put_object(struct sk_buff *skb, u32 portid, u32 seq,
-			      int flags, const struct kipc_stat *st)
+			     int flags, const struct kipc_stat *st)
 {
 	void *hdr;
 
@@ -146,7 +146,7 @@ static int kpc_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (msg) {
 		ret = kpc_nl_put_object(msg, info->snd_portid, info->snd_seq,
-					 0, st);
+					0, st);
 		if (ret)
 			nlmsg_free(msg);
 		else
@@ -212,7 +212,7 @@ static int kpc_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		kpc_object_fill_stat(obj, st);
 		kpc_object_put(obj);
 		ret = kpc_nl_put_object(skb, NETLINK_CB(cb->skb).portid,
-					 cb->nlh->nlmsg_seq, NLM_F_MULTI, st);
+					cb->nlh->nlmsg_seq, NLM_F_MULTI, st);
 		if (ret)
 			break;		/* full: this object starts the next part */
 		ctx->next_id = id;

@@ -45,7 +45,7 @@ static u32 kpc_name_key(u32 type, const char *name)
 }
 
 struct kpc_object *kpc_name_lookup(struct kpc_ns *kns, u32 type,
-					    const char *name)
+				   const char *name)
 {
 	struct kpc_object *obj;
 
@@ -66,7 +66,7 @@ void kpc_name_add(struct kpc_object *obj, char *name)
 }
 
 void kpc_object_init(struct kpc_object *obj, const struct kpc_type_ops *ops,
-		      u32 type)
+		     u32 type)
 {
 	kref_init(&obj->ref);
 	spin_lock_init(&obj->lock);
@@ -332,7 +332,7 @@ static bool kpc_file_is_owner(struct kpc_object *obj, const struct file *file)
  * must be allowed as well as the caller.
  */
 int kpc_remove_in_ns(struct kpc_ns *kns, u32 type, u32 id, const char *name,
-		      const struct file *opener)
+		     const struct file *opener)
 {
 	struct kpc_object *obj;
 	bool drop = false;
@@ -373,8 +373,8 @@ long kpc_remove_by(struct kipc_name_req __user *uarg)
 		goto out_free;
 	}
 	ret = kpc_remove_in_ns(kns, req->type, req->id,
-				(req->flags & KIPC_O_BY_ID) ? NULL : req->name,
-				NULL);
+			       (req->flags & KIPC_O_BY_ID) ? NULL : req->name,
+			       NULL);
 	kpc_ns_put(kns);
 out_free:
 	kfree(req);

@@ -59,7 +59,7 @@ static struct file *kpc_object_file(struct kpc_object *obj, u32 flags)
  * kns->lock is dropped: its release takes kpc_ns_mutex, which comes first.
  */
 static struct file *kpc_create_locked(struct kpc_ns *kns,
-				       const struct kpc_type_ops *ops,
+				      const struct kpc_type_ops *ops,
 				       const struct kipc_open *req,
 				       struct kpc_object **unmade)
 {
@@ -125,11 +125,10 @@ static struct file *kpc_create_locked(struct kpc_ns *kns,
 	}
 	obj->id = id;
 	obj->id_listed = true;
-	if (name) {
+	if (name)
 		kpc_name_add(obj, name);
-	} else {
+	else
 		obj->persist = req->flags & KIPC_O_PERSIST;
-	}
 	if (obj->name || obj->persist) {
 		kpc_object_get(obj);
 		__module_get(THIS_MODULE);
@@ -162,7 +161,7 @@ err_name:
 
 /* Open another file on an object the caller holds a reference to. */
 static struct file *kpc_open_existing(struct kpc_object *obj,
-				       const struct kipc_open *req,
+				      const struct kipc_open *req,
 				       u32 __user *uid_out)
 {
 	struct file *file;

@@ -204,7 +204,7 @@ fault:
 }
 
 static int kpc_qmsg_store(const struct kpc_qmsg *msg, void __user *dst,
-			   u32 len)
+			  u32 len)
 {
 	const struct kpc_msg_seg *seg = msg->next;
 	size_t chunk;
@@ -259,7 +259,7 @@ static struct kpc_prio *kpc_prio_bucket(struct kpc_queue *q, u32 prio)
 
 /* Put @entry into @head ordered by sequence; new messages go to the tail. */
 static void kpc_list_insert_seq(struct list_head *entry, struct list_head *head,
-				 u64 seq, size_t offset)
+				u64 seq, size_t offset)
 {
 	struct list_head *pos;
 
@@ -280,9 +280,9 @@ static int kpc_queue_insert(struct kpc_queue *q, struct kpc_qmsg *msg)
 		return -ENOMEM;
 	msg->bucket = b;
 	kpc_list_insert_seq(&msg->prio_link, &b->msgs, msg->seq,
-			     offsetof(struct kpc_qmsg, prio_link));
+			    offsetof(struct kpc_qmsg, prio_link));
 	kpc_list_insert_seq(&msg->arrival, &q->msgs, msg->seq,
-			     offsetof(struct kpc_qmsg, arrival));
+			    offsetof(struct kpc_qmsg, arrival));
 	q->nmsgs++;
 	q->bytes += msg->len;
 	atomic64_inc(&kpc_counters.msgs);
@@ -337,7 +337,7 @@ static bool kpc_msg_matches(const struct kpc_qmsg *msg, u32 flags, s64 type)
 }
 
 static struct kpc_qmsg *kpc_queue_find(struct kpc_queue *q, u32 flags,
-					 s64 type)
+				       s64 type)
 {
 	struct kpc_qmsg *msg, *best = NULL;
 	struct rb_node *node;
@@ -375,7 +375,7 @@ static struct kpc_qmsg *kpc_queue_find(struct kpc_queue *q, u32 flags,
  * beside free room.
  */
 static void kpc_queue_wake_sender(struct kpc_queue *q,
-				   struct kpc_wake *wk)
+				  struct kpc_wake *wk)
 {
 	struct kpc_qwaiter *w;
 
@@ -395,7 +395,7 @@ static void kpc_queue_wake_sender(struct kpc_queue *q,
  * select it but cannot take it are answered on the way, as msgrcv() does.
  */
 static struct kpc_qwaiter *kpc_queue_pick_receiver(struct kpc_queue *q,
-						     const struct kpc_qmsg *msg,
+						   const struct kpc_qmsg *msg,
 						     struct kpc_wake *wk)
 {
 	struct kpc_qwaiter *w, *tmp;
@@ -440,7 +440,7 @@ struct kpc_notification {
 };
 
 static void kpc_queue_take_notification(struct kpc_queue *q,
-					 struct kpc_notification *n)
+					struct kpc_notification *n)
 {
 	n->pid = q->notify_pid;
 	n->exec_id = q->notify_exec_id;
@@ -462,7 +462,7 @@ static void kpc_queue_take_notification(struct kpc_queue *q,
  * thread, the leader, with the new count.
  */
 static struct task_struct *kpc_notify_target(struct pid *pid, int signo,
-					      u64 exec_id)
+					     u64 exec_id)
 {
 	struct task_struct *leader, *t, *target = NULL;
 
@@ -608,7 +608,7 @@ static int kpc_queue_post_locked(struct kpc_queue *q, struct kpc_qmsg *msg,
 }
 
 static int kpc_queue_send_one(struct kpc_queue *q, struct kpc_qmsg *msg,
-			       struct kpc_deadline *dl)
+			      struct kpc_deadline *dl)
 {
 	struct kpc_notification note = { };
 	struct kpc_wake wk = { };
@@ -702,7 +702,7 @@ static int kpc_queue_send_one(struct kpc_queue *q, struct kpc_qmsg *msg,
  * how many went; *@err says why the next did not (0: all went).
  */
 static unsigned int kpc_queue_post_many(struct kpc_queue *q,
-					 struct kpc_qmsg **msgs,
+					struct kpc_qmsg **msgs,
 					 unsigned int n, int *err)
 {
 	struct kpc_notification note = { };
@@ -747,7 +747,7 @@ struct kpc_qrelease {
  * as each would have been woken had its room been freed alone.
  */
 static void kpc_queue_release(struct kpc_queue *q,
-			       const struct kpc_qrelease *rel)
+			      const struct kpc_qrelease *rel)
 {
 	struct kpc_wake wk = { };
 	u32 i;
@@ -770,7 +770,7 @@ static void kpc_queue_release(struct kpc_queue *q,
  * its room until kpc_queue_deliver() and kpc_queue_release().
  */
 static struct kpc_qmsg *kpc_queue_recv_one(struct kpc_queue *q, u32 flags,
-					     s64 type, u32 bufsize,
+					   s64 type, u32 bufsize,
 					     struct kpc_deadline *dl)
 {
 	struct kpc_qwaiter self;
@@ -848,7 +848,7 @@ static struct kpc_qmsg *kpc_queue_recv_one(struct kpc_queue *q, u32 flags,
  * why the next was not (0: all were).
  */
 static unsigned int kpc_queue_take_many(struct kpc_queue *q, u32 flags,
-					 const struct kipc_msg *m,
+					const struct kipc_msg *m,
 					 struct kpc_qmsg **msgs,
 					 unsigned int n, int *err)
 {
@@ -926,7 +926,7 @@ static void kpc_queue_requeue(struct kpc_queue *q, struct kpc_qmsg *msg)
  * room in @rel for kpc_queue_release(), or put it back if that faults.
  */
 static int kpc_queue_deliver(struct kpc_queue *q, struct kpc_qmsg *msg,
-			      struct kipc_msg *m, u32 flags,
+			     struct kipc_msg *m, u32 flags,
 			      struct kipc_msg __user *um,
 			      struct kpc_qrelease *rel)
 {
@@ -967,7 +967,7 @@ static int kpc_queue_check_msg(struct kpc_queue *q, const struct kipc_msg *m)
  * count: returns how many were copied, with *@ret = -EFAULT if not all.
  */
 static u32 kpc_xfer_copy_descs(struct kipc_msg *m,
-				const struct kipc_msg __user *um, u32 n,
+			       const struct kipc_msg __user *um, u32 n,
 				int *ret)
 {
 	unsigned long left = copy_from_user(m, um, n * sizeof(*m));
@@ -995,15 +995,15 @@ static long kpc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
 		return -EINVAL;
 	ret = kpc_deadline_init(&dl, xfer->flags, &xfer->timeout,
-				 file->f_flags & O_NONBLOCK);
+				file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
 	for (i = 0; i < xfer->count && !ret;) {
 		n = kpc_xfer_copy_descs(m, &umsgs[i],
-					 min_t(u32, xfer->count - i,
-					       KIPC_XFER_CHUNK), &ret);
+					min_t(u32, xfer->count - i,
+					      KIPC_XFER_CHUNK), &ret);
 		/* Load the chunk; a bad message ends the batch before it. */
 		for (k = 0; k < n; k++) {
 			err = kpc_queue_check_msg(q, &m[k]);
@@ -1012,7 +1012,7 @@ static long kpc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 				break;
 			}
 			msgs[k] = kpc_qmsg_load(u64_to_user_ptr(m[k].buf),
-						 m[k].len);
+						m[k].len);
 			if (IS_ERR(msgs[k])) {
 				ret = PTR_ERR(msgs[k]);
 				break;
@@ -1047,7 +1047,7 @@ static long kpc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 
 /* Everything a receive checks before it looks at the queue. */
 static int kpc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer,
-				 struct kpc_deadline *dl)
+				struct kpc_deadline *dl)
 {
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
@@ -1089,7 +1089,7 @@ static long kpc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 			    m[0].len < q->max_msgsize)
 				return -EMSGSIZE;
 			msgs[0] = kpc_queue_recv_one(q, xfer->flags, m[0].type,
-						      m[0].len, &dl);
+						     m[0].len, &dl);
 			if (IS_ERR(msgs[0]))
 				return PTR_ERR(msgs[0]);
 			k = 1;
@@ -1102,7 +1102,7 @@ static long kpc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 		}
 		for (j = 0; j < k; j++) {
 			err = kpc_queue_deliver(q, msgs[j], &m[j], xfer->flags,
-						 &umsgs[i], &rel);
+						&umsgs[i], &rel);
 			if (err) {
 				/* Unread messages go back, in their order. */
 				while (++j < k)
@@ -1149,7 +1149,7 @@ static const struct file_operations kpc_queue_fops;
  * transaction does.
  */
 static long kpc_queue_sendrecv(struct file *file,
-				struct kipc_sendrecv __user *uarg)
+			       struct kipc_sendrecv __user *uarg)
 {
 	struct kipc_sendrecv sr;
 	struct kpc_deadline dl;
@@ -1193,7 +1193,7 @@ out:
 }
 
 static long kpc_queue_notify(struct file *file,
-			      const struct kipc_notify __user *uarg)
+			     const struct kipc_notify __user *uarg)
 {
 	struct kpc_queue *q = to_queue(kpc_file_object(file));
 	struct pid *old = NULL;
@@ -1230,7 +1230,7 @@ static long kpc_queue_notify(struct file *file,
 }
 
 static long kpc_queue_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
+			    unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
 
@@ -1250,7 +1250,7 @@ static long kpc_queue_ioctl(struct file *file, unsigned int cmd,
 
 /* write(2) sends one message of priority 0, type 1. */
 static ssize_t kpc_queue_write(struct file *file, const char __user *buf,
-				size_t len, loff_t *ppos)
+			       size_t len, loff_t *ppos)
 {
 	struct kpc_queue *q = to_queue(kpc_file_object(file));
 	struct kpc_deadline dl;
@@ -1278,7 +1278,7 @@ static ssize_t kpc_queue_write(struct file *file, const char __user *buf,
 
 /* read(2) receives one message in POSIX order; EMSGSIZE if it won't fit. */
 static ssize_t kpc_queue_read(struct file *file, char __user *buf,
-			       size_t len, loff_t *ppos)
+			      size_t len, loff_t *ppos)
 {
 	struct kpc_queue *q = to_queue(kpc_file_object(file));
 	struct kpc_qrelease rel = { };
@@ -1431,7 +1431,7 @@ static void kpc_queue_drain(struct list_head *msgs)
 }
 
 static void kpc_queue_clear_locked(struct kpc_queue *q,
-				    struct list_head *drained)
+				   struct list_head *drained)
 {
 	struct rb_node *node;
 
@@ -1552,7 +1552,7 @@ static int kpc_queue_set(struct kpc_object *obj, const struct kipc_set *set)
 	queued = q->bytes + q->held_bytes;
 	spin_unlock(&q->obj.lock);
 	charge = kpc_queue_charge(q->max_msgs, q->max_msgsize,
-				   max(new, queued));
+				  max(new, queued));
 	if (charge > ULONG_MAX)
 		ret = -EINVAL;
 	else if (charge > obj->charge)
@@ -1600,9 +1600,13 @@ static int kpc_queue_init(void)
 }
 
 /* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
-static const struct kpc_nl_field kpc_queue_nl_fields[] = {
-#define KIPC_QUEUE_FIELD(attr, field) \
-	KPC_NL_FIELD(KIPC_QUEUE_A_##attr, kipc_queue_stat, field),
+static const u16 kpc_queue_nl_start[] = {
+#define KIPC_QUEUE_FIELD(attr, field)	offsetof(struct kipc_queue_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_queue_nl_end[] = {
+#define KIPC_QUEUE_FIELD(attr, field)	offsetofend(struct kipc_queue_stat, field),
 #include <linux/kipc_stat.h>
 };
 
@@ -1619,8 +1623,9 @@ const struct kpc_type_ops kpc_queue_ops = {
 	.set		= kpc_queue_set,
 	.nl_attr	= KIPC_A_QUEUE,
 	.nl_pad		= KIPC_QUEUE_A_PAD,
-	.nl_fields	= kpc_queue_nl_fields,
-	.nl_nfields	= ARRAY_SIZE(kpc_queue_nl_fields),
+	.nl_start	= kpc_queue_nl_start,
+	.nl_end		= kpc_queue_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_queue_nl_start),
 	.nl_stats_attr	= KIPC_STATS_A_QUEUE,
 	.counters	= kpc_queue_counters,
 	.ncounters	= ARRAY_SIZE(kpc_queue_counters),

@@ -82,7 +82,7 @@ static int kpc_map_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 static long kpc_map_fallocate(struct file *file, int mode, loff_t offset,
-			       loff_t len)
+			      loff_t len)
 {
 	const struct file_operations *fops = file_inode(file)->i_fop;
 
@@ -177,7 +177,7 @@ static bool kpc_vma_may_write_shared(struct vm_area_struct *vma)
 }
 
 static void kpc_region_count_locked(struct kpc_region *r, bool writable,
-				     int delta)
+				    int delta)
 {
 	lockdep_assert_held(&r->obj.lock);
 	r->nattch += delta;
@@ -256,7 +256,7 @@ static int kpc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	if (!ret)
 		kpc_region_count_locked(r, shared && !sealed &&
-					 (vma->vm_flags & VM_MAYWRITE), 1);
+					(vma->vm_flags & VM_MAYWRITE), 1);
 	spin_unlock(&r->obj.lock);
 	if (ret)
 		return ret;
@@ -468,7 +468,7 @@ static long kpc_region_get_seals(struct file *file, u32 __user *useals)
 }
 
 static long kpc_region_ioctl(struct file *file, unsigned int cmd,
-			      unsigned long arg)
+			     unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
 
@@ -594,9 +594,13 @@ static void kpc_region_stat(struct kpc_object *obj, struct kipc_stat *st)
 }
 
 /* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
-static const struct kpc_nl_field kpc_region_nl_fields[] = {
-#define KIPC_REGION_FIELD(attr, field) \
-	KPC_NL_FIELD(KIPC_REGION_A_##attr, kipc_region_stat, field),
+static const u16 kpc_region_nl_start[] = {
+#define KIPC_REGION_FIELD(attr, field)	offsetof(struct kipc_region_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_region_nl_end[] = {
+#define KIPC_REGION_FIELD(attr, field)	offsetofend(struct kipc_region_stat, field),
 #include <linux/kipc_stat.h>
 };
 
@@ -610,8 +614,9 @@ const struct kpc_type_ops kpc_region_ops = {
 	.stat		= kpc_region_stat,
 	.nl_attr	= KIPC_A_REGION,
 	.nl_pad		= KIPC_REGION_A_PAD,
-	.nl_fields	= kpc_region_nl_fields,
-	.nl_nfields	= ARRAY_SIZE(kpc_region_nl_fields),
+	.nl_start	= kpc_region_nl_start,
+	.nl_end		= kpc_region_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_region_nl_start),
 	.nl_stats_attr	= KIPC_STATS_A_REGION,
 	.counters	= kpc_region_counters,
 	.ncounters	= ARRAY_SIZE(kpc_region_counters),

@@ -225,7 +225,7 @@ static u32 kpc_ring_state(const struct kpc_ring *r, u32 *fill)
 
 /* Register @wait on @wq, and tell the peers through @flag to wake it. */
 static void kpc_ring_wait_add(wait_queue_head_t *wq,
-			       struct wait_queue_entry *wait, u32 *flag)
+			      struct wait_queue_entry *wait, u32 *flag)
 {
 	spin_lock_irq(&wq->lock);
 	if (list_empty(&wait->entry))
@@ -235,7 +235,7 @@ static void kpc_ring_wait_add(wait_queue_head_t *wq,
 }
 
 static void kpc_ring_wait_del(wait_queue_head_t *wq,
-			       struct wait_queue_entry *wait, u32 *flag)
+			      struct wait_queue_entry *wait, u32 *flag)
 {
 	/* A wake-up unlinks the entry, and clears the flag if it was the last. */
 	if (list_empty_careful(&wait->entry))
@@ -280,10 +280,10 @@ static long kpc_ring_wake(struct kpc_ring *r, unsigned long events)
 		return -EINVAL;
 	if (events & KIPC_RING_DATA)
 		kpc_ring_wake_wq(&r->data_wq, &r->hdr->wake_data,
-				  EPOLLIN | EPOLLRDNORM);
+				 EPOLLIN | EPOLLRDNORM);
 	if (events & KIPC_RING_ROOM)
 		kpc_ring_wake_wq(&r->room_wq, &r->hdr->wake_room,
-				  EPOLLOUT | EPOLLWRNORM);
+				 EPOLLOUT | EPOLLWRNORM);
 	return 0;
 }
 
@@ -303,7 +303,7 @@ static long kpc_ring_wait(struct kpc_ring *r, struct file *file,
 	    (w.flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
 		return -EINVAL;
 	ret = kpc_deadline_init(&dl, w.flags, &w.timeout,
-				 file->f_flags & O_NONBLOCK);
+				file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
@@ -311,10 +311,10 @@ static long kpc_ring_wait(struct kpc_ring *r, struct file *file,
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (w.events & KIPC_RING_DATA)
 			kpc_ring_wait_add(&r->data_wq, &data_wait,
-					   &r->hdr->wake_data);
+					  &r->hdr->wake_data);
 		if (w.events & KIPC_RING_ROOM)
 			kpc_ring_wait_add(&r->room_wq, &room_wait,
-					   &r->hdr->wake_room);
+					  &r->hdr->wake_room);
 		/* Pairs with the peer's barrier between its index and flag. */
 		smp_mb();
 
@@ -348,7 +348,7 @@ static long kpc_ring_wait(struct kpc_ring *r, struct file *file,
 }
 
 static long kpc_ring_info(struct kpc_ring *r,
-			   struct kipc_ring_info __user *uarg)
+			  struct kipc_ring_info __user *uarg)
 {
 	struct kipc_ring_info info;
 
@@ -516,9 +516,13 @@ static void kpc_ring_stat(struct kpc_object *obj, struct kipc_stat *st)
 }
 
 /* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
-static const struct kpc_nl_field kpc_ring_nl_fields[] = {
-#define KIPC_RING_FIELD(attr, field) \
-	KPC_NL_FIELD(KIPC_RING_A_##attr, kipc_ring_stat, field),
+static const u16 kpc_ring_nl_start[] = {
+#define KIPC_RING_FIELD(attr, field)	offsetof(struct kipc_ring_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_ring_nl_end[] = {
+#define KIPC_RING_FIELD(attr, field)	offsetofend(struct kipc_ring_stat, field),
 #include <linux/kipc_stat.h>
 };
 
@@ -532,7 +536,8 @@ const struct kpc_type_ops kpc_ring_ops = {
 	.stat		= kpc_ring_stat,
 	.nl_attr	= KIPC_A_RING,
 	.nl_pad		= KIPC_RING_A_PAD,
-	.nl_fields	= kpc_ring_nl_fields,
-	.nl_nfields	= ARRAY_SIZE(kpc_ring_nl_fields),
+	.nl_start	= kpc_ring_nl_start,
+	.nl_end		= kpc_ring_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_ring_nl_start),
 	.nl_stats_attr	= KIPC_STATS_A_RING,
 };

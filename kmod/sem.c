@@ -300,7 +300,7 @@ static void kpc_semc_set_pid(struct kpc_semc *c, struct pid *pid)
 
 /* Set counter @i to @value, on behalf of process @pid. */
 static void kpc_semc_set(struct kpc_sem *s, u32 i, int value,
-			  struct pid *pid)
+			 struct pid *pid)
 {
 	struct kpc_semc *c = &s->sems[i];
 
@@ -321,7 +321,7 @@ static void kpc_semc_set(struct kpc_sem *s, u32 i, int value,
  * values, as the mapped words are written after success.
  */
 static int kpc_sem_perform(struct kpc_sem *s, const struct kipc_sembuf *sops,
-			    u32 nsops, struct kpc_sem_undo *un,
+			   u32 nsops, struct kpc_sem_undo *un,
 			    struct pid *pid, u32 *blocking)
 {
 	const struct kipc_sembuf *op;
@@ -383,7 +383,7 @@ static int kpc_sem_perform(struct kpc_sem *s, const struct kipc_sembuf *sops,
 /* Waiter lists */
 
 static struct list_head *kpc_sem_wait_list(struct kpc_sem *s,
-					    const struct kipc_sembuf *op)
+					   const struct kipc_sembuf *op)
 {
 	struct kpc_semc *c = &s->sems[op->num];
 
@@ -392,7 +392,7 @@ static struct list_head *kpc_sem_wait_list(struct kpc_sem *s,
 
 /* List @w on the counter of its operation @blocking, in arrival order. */
 static void kpc_sem_enqueue(struct kpc_sem *s, struct kpc_sem_waiter *w,
-			     u32 blocking)
+			    u32 blocking)
 {
 	const struct kipc_sembuf *op = &w->sops[blocking];
 	struct list_head *head = kpc_sem_wait_list(s, op), *pos;
@@ -427,13 +427,13 @@ static void kpc_sem_dequeue(struct kpc_sem *s, struct kpc_sem_waiter *w)
 
 /* Retry a waiter whose counter changed: complete it, or move it. */
 static void kpc_sem_retry(struct kpc_sem *s, struct kpc_sem_waiter *w,
-			   struct kpc_wake *wk)
+			  struct kpc_wake *wk)
 {
 	u32 blocking;
 	int ret;
 
 	ret = kpc_sem_perform(s, w->sops, w->nsops, w->undo, w->pid,
-			       &blocking);
+			      &blocking);
 	if (ret > 0) {
 		if (blocking != w->blocking) {
 			kpc_sem_dequeue(s, w);
@@ -549,7 +549,7 @@ static size_t kpc_sem_undo_size(const struct kpc_sem *s)
 }
 
 static struct kpc_sem_undo *kpc_sem_undo_find(struct kpc_sem *s,
-						struct kpc_undo_list *ul)
+					      struct kpc_undo_list *ul)
 {
 	struct rb_node *node = s->undos.rb_node;
 	struct kpc_sem_undo *un;
@@ -616,7 +616,7 @@ static void kpc_sem_uncharge(struct kpc_sem *s, size_t bytes)
 
 /* A new record of @ul's for @s, charged; not linked anywhere yet. */
 static struct kpc_sem_undo *kpc_sem_undo_new(struct kpc_sem *s,
-					       struct kpc_undo_list *ul)
+					     struct kpc_undo_list *ul)
 {
 	size_t size = kpc_sem_undo_size(s);
 	struct kpc_sem_undo *un;
@@ -669,7 +669,7 @@ static void kpc_sem_undo_link(struct kpc_sem *s, struct kpc_sem_undo *un)
  * exit_sem() does, on behalf of @pid (the last process of its list).
  */
 static void kpc_sem_undo_apply(struct kpc_sem *s, struct kpc_sem_undo *un,
-				struct pid *pid)
+			       struct pid *pid)
 {
 	s64 val;
 	u32 i;
@@ -742,7 +742,7 @@ static bool kpc_sem_lock_read(struct kpc_sem *s, struct kpc_wake *wk)
 }
 
 static void kpc_sem_unlock_read(struct kpc_sem *s, struct kpc_wake *wk,
-				 bool changed)
+				bool changed)
 	__releases(&s->obj.lock)
 {
 	if (changed)
@@ -906,7 +906,7 @@ static void kpc_undo_member_exited(struct kpc_undo_member *m)
  * ptracer's notification, later calls) are let by.
  */
 static int kpc_undo_wake(wait_queue_entry_t *wait, unsigned int mode,
-			  int sync, void *key)
+			 int sync, void *key)
 {
 	struct kpc_undo_member *m = container_of(wait, struct kpc_undo_member,
 						  wait);
@@ -955,7 +955,7 @@ static void kpc_undo_member_work(struct work_struct *work)
  * out at once.
  */
 static void kpc_undo_member_add(struct kpc_undo_list *ul,
-				 struct kpc_undo_member *m, struct pid *tgid)
+				struct kpc_undo_member *m, struct pid *tgid)
 {
 	wait_queue_head_t *wq = kpc_pid_exit_wq(tgid);
 
@@ -1137,7 +1137,7 @@ static struct kpc_undo_list *kpc_undo_current(void)
  * when we return, which may be never if they are what we wait for.
  */
 static int kpc_sem_wait(struct kpc_sem *s, const struct kipc_sembuf *sops,
-			 u32 nsops, struct kpc_sem_undo *un, u32 blocking,
+			u32 nsops, struct kpc_sem_undo *un, u32 blocking,
 			 struct kpc_deadline *dl, struct kpc_wake *wk)
 {
 	struct kpc_sem_waiter self = {
@@ -1172,7 +1172,7 @@ static int kpc_sem_wait(struct kpc_sem *s, const struct kipc_sembuf *sops,
 }
 
 static int kpc_sem_do(struct kpc_sem *s, const struct kipc_sembuf *sops,
-		       u32 nsops, bool undo, struct kpc_deadline *dl)
+		      u32 nsops, bool undo, struct kpc_deadline *dl)
 {
 	struct kpc_sem_undo *un = NULL, *fresh = NULL;
 	struct pid *pid = task_tgid(current);
@@ -1218,7 +1218,7 @@ static int kpc_sem_do(struct kpc_sem *s, const struct kipc_sembuf *sops,
 		if (ret > 0)
 			ret = dl->nonblock ? -EAGAIN :
 			      kpc_sem_wait(s, sops, nsops, un, blocking, dl,
-					    &wk);
+					   &wk);
 	}
 	kpc_sem_unlock(s, &wk);
 	kpc_sem_undo_discard(s, fresh);
@@ -1243,7 +1243,7 @@ static long kpc_sem_op(struct file *file, struct kipc_semop __user *uarg)
 	if (req.nops > KIPC_SEMOP_MAX)
 		return -E2BIG;
 	ret = kpc_deadline_init(&dl, req.flags, &req.timeout,
-				 file->f_flags & O_NONBLOCK);
+				file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
@@ -1322,7 +1322,7 @@ static long kpc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 }
 
 static long kpc_sem_setval(struct file *file,
-			    const struct kipc_semval __user *uarg)
+			   const struct kipc_semval __user *uarg)
 {
 	struct kpc_sem *s = to_sem(kpc_file_object(file));
 	struct kpc_wake wk = { };
@@ -1389,7 +1389,7 @@ static long kpc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 }
 
 static long kpc_sem_setall(struct file *file,
-			    const struct kipc_semall __user *uarg)
+			   const struct kipc_semall __user *uarg)
 {
 	struct kpc_sem *s = to_sem(kpc_file_object(file));
 	struct pid *pid = task_tgid(current);
@@ -1439,7 +1439,7 @@ out:
 }
 
 static long kpc_sem_ioctl(struct file *file, unsigned int cmd,
-			   unsigned long arg)
+			  unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
 
@@ -1771,9 +1771,13 @@ static void kpc_sem_exit(void)
 }
 
 /* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
-static const struct kpc_nl_field kpc_sem_nl_fields[] = {
-#define KIPC_SEM_FIELD(attr, field) \
-	KPC_NL_FIELD(KIPC_SEM_A_##attr, kipc_sem_stat, field),
+static const u16 kpc_sem_nl_start[] = {
+#define KIPC_SEM_FIELD(attr, field)	offsetof(struct kipc_sem_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_sem_nl_end[] = {
+#define KIPC_SEM_FIELD(attr, field)	offsetofend(struct kipc_sem_stat, field),
 #include <linux/kipc_stat.h>
 };
 
@@ -1789,8 +1793,9 @@ const struct kpc_type_ops kpc_sem_ops = {
 	.stat		= kpc_sem_stat,
 	.nl_attr	= KIPC_A_SEM,
 	.nl_pad		= KIPC_SEM_A_PAD,
-	.nl_fields	= kpc_sem_nl_fields,
-	.nl_nfields	= ARRAY_SIZE(kpc_sem_nl_fields),
+	.nl_start	= kpc_sem_nl_start,
+	.nl_end		= kpc_sem_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_sem_nl_start),
 	.nl_stats_attr	= KIPC_STATS_A_SEM,
 	.counters	= kpc_sem_counters,
 	.ncounters	= ARRAY_SIZE(kpc_sem_counters),

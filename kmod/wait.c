@@ -55,7 +55,7 @@ static ktime_t kpc_monotonic_to_host(ktime_t t)
 }
 
 int kpc_deadline_init(struct kpc_deadline *dl, u32 flags,
-		       const struct kipc_timeout *to, bool file_nonblock)
+		      const struct kipc_timeout *to, bool file_nonblock)
 {
 	struct timespec64 ts;
 
