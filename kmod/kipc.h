@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kipc internals shared by the device, the object core and the object types.
+ * kipc internals shared by the device, the core and the object types.
+ * Kernel-internal names start with kpc_ (KPC_): the kipc_ names are the
+ * UAPI's, and libkipc's, so that each means one thing.
  *
  * Locking, outermost first:
- *   kpc_ns_mutex   the list of namespaces that have kipc objects
- *   kns->lock       (mutex) one namespace's id table and name table
- *   obj->lock       (spinlock) one object's state: permissions, counters,
- *                   the type's queues and wait lists
+ *   kpc_ns_mutex   the list of namespaces that have kipc objects (ns.c)
+ *   kns->lock      (mutex) one namespace's id table and name table
+ *   obj->lock      (spinlock) one object's state: permissions, counters,
+ *                  the type's queues and wait lists
  * Nothing sleeps under obj->lock; user copies happen outside it.
  *
  * Lifetime: struct kpc_object is refcounted.  Each open file holds a

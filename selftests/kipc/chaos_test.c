@@ -1356,7 +1356,7 @@ static void chaos_run(struct __test_metadata *_metadata, int dev, bool kills)
 	}
 	for (chan = 0; chan < 2; chan++) {
 		ASSERT_EQ(0, kt_stat(W->ring[chan], &st1));
-		want = st1.queue.msgs;
+		want = st1.ring.msgs;
 		EXPECT_EQ(want, drain_ring(chan)) TH_LOG("ring %d: %s", chan,
 							 W->first_error);
 	}
