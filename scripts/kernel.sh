@@ -337,8 +337,10 @@ default() {
 		echo "$running"
 		return
 	fi
+	# Not installed is the common case here (containers, cloud images):
+	# dpkg-query fails, and that must not end the script under set -e.
 	meta=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
-		sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+		sed -n 's/^linux-image-\([^ ,]*\).*/\1/p') || meta=
 	if [[ -n $meta ]] && installed "$meta"; then
 		echo "$meta"
 		return
