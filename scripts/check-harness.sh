@@ -70,7 +70,9 @@ tally_sums() {
 check "tally.sh sums the counts, and a stage that never reported is a failure" tally_sums
 
 # Fetched kernels: headers that build from where they are unpacked.
-fetched=$(find "${KIPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kipc}/kernels" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*' 2>/dev/null | head -n 1)
+# (Only complete ones: another run may be unpacking one right now.)
+fetched=$(find "${KIPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kipc}/kernels" -mindepth 2 -maxdepth 2 -name .complete 2>/dev/null | head -n 1)
+fetched=${fetched%/.complete}
 if [[ -z $fetched ]]; then
 	skip "fetched kernel headers name no absolute /usr/src path (none fetched)"
 else
@@ -96,6 +98,22 @@ default_without_image() {
 	[[ $(env -u KVER PATH="$tmp/bin:$PATH" KIPC_CACHE=$tmp/cache "$here/kernel.sh" default) == "$k" ]]
 }
 check "kernel.sh default: no linux-image-amd64 installed, a fetched kernel is chosen" default_without_image
+
+# deps.sh runs inside command substitutions (buildroot.sh's, whose stdout
+# is the root's path): what it says goes to stderr.  Here every package is
+# missing and apt-get is a stand-in that talks on stdout.
+deps_quiet_stdout() {
+	mkdir -p "$tmp/deps-bin"
+	printf '#!/bin/sh\nexit 1\n' >"$tmp/deps-bin/dpkg-query"
+	printf '#!/bin/sh\necho apt-get "$@"\n' >"$tmp/deps-bin/apt-get"
+	chmod +x "$tmp/deps-bin/dpkg-query" "$tmp/deps-bin/apt-get"
+	[[ -z $(PATH="$tmp/deps-bin:$PATH" "$here/deps.sh" mmdebstrap 2>/dev/null) ]]
+}
+if [[ $(id -u) -eq 0 ]]; then
+	check "deps.sh writes nothing to stdout, even while installing" deps_quiet_stdout
+else
+	skip "deps.sh writes nothing to stdout (needs root: it would ask sudo)"
+fi
 
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
