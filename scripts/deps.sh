@@ -26,6 +26,9 @@ default_pkgs=(
 	stress-ng
 	xz-utils
 	zstd
+	# 6.12's headers make BTF for modules (CONFIG_DEBUG_INFO_BTF_MODULES)
+	# and fail without pahole; 6.1's skip it.
+	pahole
 	# What the suite runs in the guest, which a minimal root lacks:
 	# mount (run_all.sh), ps, and the man page checks of docs_test.
 	mount
