@@ -359,7 +359,7 @@ newest() {
 }
 
 default() {
-	local running meta best= k
+	local running meta best= k release
 	if [[ -n ${KVER:-} ]]; then
 		echo "$KVER"
 		return
@@ -377,17 +377,30 @@ default() {
 		echo "$meta"
 		return
 	fi
-	for k in $( (ls /lib/modules 2>/dev/null; ls "$KDIRS" 2>/dev/null) | sort -V); do
-		if installed "$k" || fetched "$k"; then best=$k; fi
+	# The user's own kernels count; the ones check-kernels fetched do
+	# not: testing 7.x once must not make it every later run's default.
+	for k in $(ls /lib/modules 2>/dev/null | sort -V); do
+		if installed "$k"; then best=$k; fi
 	done
 	if [[ -n $best ]]; then
 		echo "$best"
 		return
 	fi
 	# Nothing here: what linux-image-amd64 of this release would install.
-	apt_update
-	meta=$(kapt apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\([^ ]*\)$/\1/p' | head -n 1)
+	meta=
+	if (apt_update) 2>/dev/null; then
+		meta=$(kapt apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: linux-image-\([^ ]*\)$/\1/p' | head -n 1) || meta=
+	fi
+	if [[ -z $meta ]]; then
+		# Offline: the newest fetched kernel of this release.
+		release=$(. /etc/os-release && echo "$VERSION_CODENAME")
+		for k in $(ls "$KDIRS" 2>/dev/null | sort -V); do
+			if fetched "$k" && [[ $(cat "$KDIRS/$k/.suite" 2>/dev/null) == "$release"* ]]; then
+				meta=$k
+			fi
+		done
+	fi
 	[[ -n $meta ]] || die "no kernel installed, and the mirror names none for linux-image-amd64"
 	echo "$meta"
 }
