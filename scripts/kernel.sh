@@ -359,7 +359,7 @@ newest() {
 }
 
 default() {
-	local running meta best= k release
+	local running meta best= k release answer
 	if [[ -n ${KVER:-} ]]; then
 		echo "$KVER"
 		return
@@ -387,10 +387,18 @@ default() {
 		return
 	fi
 	# Nothing here: what linux-image-amd64 of this release would install.
-	meta=
+	# Every make asks (the Makefile's KVER), and apt-cache over five
+	# suites' lists takes seconds: the answer is kept until the lists
+	# are next refreshed.
+	meta= answer=$APTDIR/default-kernel
+	if [[ -s $answer && $answer -nt $APTDIR/updated && -z $(find "$APTDIR/updated" -mmin +1440 2>/dev/null) ]]; then
+		cat "$answer"
+		return
+	fi
 	if (apt_update) 2>/dev/null; then
 		meta=$(kapt apt-cache depends linux-image-amd64 2>/dev/null |
 			sed -n 's/^ *Depends: linux-image-\([^ ]*\)$/\1/p' | head -n 1) || meta=
+		[[ -z $meta ]] || echo "$meta" >"$answer"
 	fi
 	if [[ -z $meta ]]; then
 		# Offline: the newest fetched kernel of this release.
