@@ -70,7 +70,9 @@ tally_sums() {
 check "tally.sh sums the counts, and a stage that never reported is a failure" tally_sums
 
 # Fetched kernels: headers that build from where they are unpacked.
-fetched=$(find "${KIPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kipc}/kernels" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*' 2>/dev/null | head -n 1)
+# (Only complete ones: another run may be unpacking one right now.)
+fetched=$(find "${KIPC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kipc}/kernels" -mindepth 2 -maxdepth 2 -name .complete 2>/dev/null | head -n 1)
+fetched=${fetched%/.complete}
 if [[ -z $fetched ]]; then
 	skip "fetched kernel headers name no absolute /usr/src path (none fetched)"
 else
@@ -81,6 +83,43 @@ else
 		"$here/kernel.sh" info "$k" | grep -qx "kdir=$fetched/usr/src/linux-headers-$k"
 	}
 	check "kernel.sh: fetched headers (${fetched##*/}) are relocatable and found" relocated
+fi
+
+# A host with no kernel package installed (a container, a cloud image with
+# linux-image-cloud-amd64): dpkg-query knows no linux-image-amd64, and the
+# default is what that package would install, whatever else check-kernels
+# fetched.  Asked directly, as check-kernels asks, this once exited 1 with
+# no output under set -e; later it chose the newest fetched kernel (7.3).
+# apt is a stand-in here: Depends names 6.1.0-99.
+default_without_image() {
+	mkdir -p "$tmp/bin" "$tmp/cache/kernels/7.9.9+deb13-amd64"
+	printf '#!/bin/sh\nexit 1\n' >"$tmp/bin/dpkg-query"
+	printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/apt-get"
+	printf '#!/bin/sh\ncase "$*" in *"depends linux-image-amd64") echo "  Depends: linux-image-6.1.0-99-amd64" ;; esac\n' >"$tmp/bin/apt-cache"
+	chmod +x "$tmp/bin/dpkg-query" "$tmp/bin/apt-get" "$tmp/bin/apt-cache"
+	: >"$tmp/cache/kernels/7.9.9+deb13-amd64/.complete"
+	[[ $(env -u KVER PATH="$tmp/bin:$PATH" KIPC_CACHE=$tmp/cache "$here/kernel.sh" default) == 6.1.0-99-amd64 ]]
+}
+if compgen -G '/lib/modules/*/build' >/dev/null; then
+	skip "kernel.sh default without linux-image-amd64 (this host has an installed kernel)"
+else
+	check "kernel.sh default: no linux-image-amd64 installed, Debian's default kernel, not a fetched 7.x" default_without_image
+fi
+
+# deps.sh runs inside command substitutions (buildroot.sh's, whose stdout
+# is the root's path): what it says goes to stderr.  Here every package is
+# missing and apt-get is a stand-in that talks on stdout.
+deps_quiet_stdout() {
+	mkdir -p "$tmp/deps-bin"
+	printf '#!/bin/sh\nexit 1\n' >"$tmp/deps-bin/dpkg-query"
+	printf '#!/bin/sh\necho apt-get "$@"\n' >"$tmp/deps-bin/apt-get"
+	chmod +x "$tmp/deps-bin/dpkg-query" "$tmp/deps-bin/apt-get"
+	[[ -z $(PATH="$tmp/deps-bin:$PATH" "$here/deps.sh" mmdebstrap 2>/dev/null) ]]
+}
+if [[ $(id -u) -eq 0 ]]; then
+	check "deps.sh writes nothing to stdout, even while installing" deps_quiet_stdout
+else
+	skip "deps.sh writes nothing to stdout (needs root: it would ask sudo)"
 fi
 
 echo "1..$n"

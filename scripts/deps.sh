@@ -26,6 +26,9 @@ default_pkgs=(
 	stress-ng
 	xz-utils
 	zstd
+	# 6.12's headers make BTF for modules (CONFIG_DEBUG_INFO_BTF_MODULES)
+	# and fail without pahole; 6.1's skip it.
+	pahole
 	# What the suite runs in the guest, which a minimal root lacks:
 	# mount (run_all.sh), ps, and the man page checks of docs_test.
 	mount
@@ -74,9 +77,11 @@ if [[ $(id -u) -ne 0 ]]; then
 	sudo=(sudo)
 fi
 
-echo "deps: installing ${missing[*]}"
+# Everything this script says goes to stderr: callers run it inside
+# command substitutions whose stdout is their own answer.
+echo "deps: installing ${missing[*]}" >&2
 # Package lists in fresh containers are often empty, so refresh once.
-"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get update -qq >&2
 # noninteractive + -y: must never prompt (CI has no stdin). Output of a
 # successful install is noise, so keep it and only show it on failure.
 log=$(mktemp)

@@ -115,13 +115,21 @@ kapt() {
 	"$cmd" "${opts[@]}" "$@"
 }
 
+# Whether the mirror has a version of package $1.  (Not "| grep -q": grep
+# leaves early, apt-cache dies of SIGPIPE, and pipefail makes that a no.)
+has_candidate() {
+	local out
+	out=$(kapt apt-cache policy "$1" 2>/dev/null) || return 1
+	[[ $out == *"Candidate: "[0-9]* ]]
+}
+
 # "pkg=version" for a package and every linux-* package it needs: the image,
 # binary and modules, the headers, their common part and the kbuild tools.
 # Versions are pinned where the Depends line pins them.
 resolve_pkgs() {
 	local -a queue=("$@")
 	local -A seen=()
-	local item name ver dep deps
+	local item name ver dep deps alt
 	while [[ ${#queue[@]} -gt 0 ]]; do
 		item=${queue[0]}
 		queue=("${queue[@]:1}")
@@ -138,7 +146,17 @@ resolve_pkgs() {
 		deps=$(kapt apt-cache show "$name=$ver" 2>/dev/null | sed -n '0,/^Depends: /s/^Depends: //p')
 		while read -r dep; do
 			[[ -n $dep ]] || continue
-			dep=${dep%%|*}
+			# Of alternatives ("signed | unsigned"), the first the
+			# mirror has.
+			alt=${dep%%|*}
+			while [[ $dep == *"|"* ]]; do
+				alt=${dep%%|*}
+				has_candidate "${alt%% *}" && break
+				dep=${dep#*|}
+				dep=${dep# }
+				alt=$dep
+			done
+			dep=${alt% }
 			case $dep in
 			linux-image-* | linux-binary-* | linux-modules-* | linux-headers-* | linux-kbuild-*) ;;
 			*) continue ;;
@@ -221,12 +239,13 @@ buildroot_for() {
 
 # An installed kernel whose compiler the host lacks: the suite that has it.
 suite_for_compiler() {
-	local cc suite
+	local cc suite where
 	cc=$(kernel_cc "$1")
 	apt_update
+	where=$(kapt apt-cache showpkg "$cc" 2>/dev/null) || where=
 	for suite in $EXTRA_SUITES; do
 		[[ $suite != *-backports ]] || continue
-		if kapt apt-cache showpkg "$cc" 2>/dev/null | grep -q "_dists_${suite}_"; then
+		if [[ $where == *"_dists_${suite}_"* ]]; then
 			echo "$suite"
 			return
 		fi
@@ -236,14 +255,27 @@ suite_for_compiler() {
 
 # ---------------------------------------------------------------- fetch
 
+# The package with KVER's image.  The signed linux-image-KVER is built
+# from the -unsigned one after it and can lag it on the mirror (seen:
+# 6.12.118+deb12 for days); the two hold the same kernel and modules.
+image_pkg() {
+	local p
+	for p in "linux-image-$1" "linux-image-$1-unsigned"; do
+		if has_candidate "$p"; then
+			echo "$p"
+			return
+		fi
+	done
+	echo "linux-image-$1"
+}
+
 fetch() {
 	local kver=$1 dest tmp deb p name ver suite
 	installed "$kver" && return 0
 	fetched "$kver" && return 0
 	[[ $kver =~ ^[0-9]+\.[0-9]+[.0-9a-z+~-]*-amd64$ ]] || die "not a Debian amd64 kernel version: $kver"
 	apt_update
-	kapt apt-cache policy "linux-headers-$kver" 2>/dev/null | grep -q 'Candidate: [0-9]' ||
-		apt_update force
+	has_candidate "linux-headers-$kver" || apt_update force
 	echo "kernel: fetching $kver into $KDIRS/$kver" >&2
 	dest=$KDIRS/$kver
 	tmp=$KDIRS/.fetch.$kver.$$
@@ -251,7 +283,7 @@ fetch() {
 	mkdir -p "$tmp/debs" "$tmp/root"
 	# shellcheck disable=SC2064 # expand now: the path is fixed
 	trap "rm -rf -- '$tmp'" EXIT
-	mapfile -t pkgs < <(resolve_pkgs "linux-image-$kver" "linux-headers-$kver")
+	mapfile -t pkgs < <(resolve_pkgs "$(image_pkg "$kver")" "linux-headers-$kver")
 	(cd "$tmp/debs" && kapt apt-get -qq download "${pkgs[@]}" >/dev/null) ||
 		die "apt-get download ${pkgs[*]} failed"
 	for deb in "$tmp"/debs/*.deb; do
@@ -327,7 +359,7 @@ newest() {
 }
 
 default() {
-	local running meta best= k
+	local running meta best= k release answer
 	if [[ -n ${KVER:-} ]]; then
 		echo "$KVER"
 		return
@@ -337,23 +369,46 @@ default() {
 		echo "$running"
 		return
 	fi
+	# Not installed is the common case here (containers, cloud images):
+	# dpkg-query fails, and that must not end the script under set -e.
 	meta=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
-		sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+		sed -n 's/^linux-image-\([^ ,]*\).*/\1/p') || meta=
 	if [[ -n $meta ]] && installed "$meta"; then
 		echo "$meta"
 		return
 	fi
-	for k in $( (ls /lib/modules 2>/dev/null; ls "$KDIRS" 2>/dev/null) | sort -V); do
-		if installed "$k" || fetched "$k"; then best=$k; fi
+	# The user's own kernels count; the ones check-kernels fetched do
+	# not: testing 7.x once must not make it every later run's default.
+	for k in $(ls /lib/modules 2>/dev/null | sort -V); do
+		if installed "$k"; then best=$k; fi
 	done
 	if [[ -n $best ]]; then
 		echo "$best"
 		return
 	fi
 	# Nothing here: what linux-image-amd64 of this release would install.
-	apt_update
-	meta=$(kapt apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\([^ ]*\)$/\1/p' | head -n 1)
+	# Every make asks (the Makefile's KVER), and apt-cache over five
+	# suites' lists takes seconds: the answer is kept until the lists
+	# are next refreshed.
+	meta= answer=$APTDIR/default-kernel
+	if [[ -s $answer && $answer -nt $APTDIR/updated && -z $(find "$APTDIR/updated" -mmin +1440 2>/dev/null) ]]; then
+		cat "$answer"
+		return
+	fi
+	if (apt_update) 2>/dev/null; then
+		meta=$(kapt apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: linux-image-\([^ ]*\)$/\1/p' | head -n 1) || meta=
+		[[ -z $meta ]] || echo "$meta" >"$answer"
+	fi
+	if [[ -z $meta ]]; then
+		# Offline: the newest fetched kernel of this release.
+		release=$(. /etc/os-release && echo "$VERSION_CODENAME")
+		for k in $(ls "$KDIRS" 2>/dev/null | sort -V); do
+			if fetched "$k" && [[ $(cat "$KDIRS/$k/.suite" 2>/dev/null) == "$release"* ]]; then
+				meta=$k
+			fi
+		done
+	fi
 	[[ -n $meta ]] || die "no kernel installed, and the mirror names none for linux-image-amd64"
 	echo "$meta"
 }
