@@ -19,7 +19,9 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -53,7 +55,8 @@ enum backend which(void);
 	X(semget) X(semop) X(semtimedop) X(semctl)			\
 	X(shm_open) X(shm_unlink) X(shmget) X(shmat) X(shmdt) X(shmctl) \
 	X(ftruncate) X(ftruncate64) X(fstat) X(fstat64) X(fchmod)	\
-	X(fchown)
+	X(fchown) X(posix_fallocate) X(posix_fallocate64) X(fallocate)	\
+	X(fallocate64) X(fstatfs) X(fstatfs64) X(fcntl) X(fcntl64)
 
 struct stock_calls {
 #define STOCK_MEMBER(name) __typeof__(&name) name;
