@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <unistd.h>
 #include <linux/close_range.h>
+#include <sys/syscall.h>
 
 #include "compat.h"
 
@@ -103,19 +104,26 @@ KIPC_EXPORT int close(int fd)
 	return stock()->close(fd);
 }
 
-KIPC_EXPORT void closefrom(int lowfd)
-{
-	if (lowfd >= 0)
-		fds_gone(lowfd, UINT_MAX);
-	stock()->closefrom(lowfd);
-}
-
+/* closefrom and close_range are glibc 2.34's: absent, the system call. */
 KIPC_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	/* CLOEXEC only marks them (ours already are); UNSHARE closes. */
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
 		fds_gone(first, last);
+	if (!stock()->close_range)
+		return syscall(SYS_close_range, first, last, flags);
 	return stock()->close_range(first, last, flags);
+}
+
+KIPC_EXPORT void closefrom(int lowfd)
+{
+	if (lowfd < 0)
+		return;
+	fds_gone(lowfd, UINT_MAX);
+	if (stock()->closefrom)
+		stock()->closefrom(lowfd);
+	else
+		syscall(SYS_close_range, lowfd, ~0U, 0);
 }
 
 KIPC_EXPORT int dup2(int oldfd, int newfd)

@@ -289,7 +289,8 @@ KIPC_EXPORT int name(int fd, int cmd, ...)				\
 	va_start(ap, cmd);						\
 	arg = va_arg(ap, void *);					\
 	va_end(ap);							\
-	ret = stock()->name(fd, cmd, arg);				\
+	/* fcntl64 is glibc 2.28's; fcntl is the same on 64-bit. */	\
+	ret = (stock()->name ? stock()->name : stock()->fcntl)(fd, cmd, arg); \
 	if (ret >= 0 || errno != EINVAL ||				\
 	    (cmd != F_GET_SEALS && cmd != F_ADD_SEALS))			\
 		return ret;						\

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kipc.h"
@@ -19,6 +20,21 @@
 
 static atomic_int kipc_dev_fd = -1;
 static _Atomic unsigned long long kipc_dev_rdev;	/* of the fd above */
+
+/*
+ * fstat(2) without the PLT: a library preloaded ahead of ours (fakeroot's
+ * wraps the stat family and sends SysV messages from its wrappers) would
+ * otherwise be called back from inside the compatibility layer, which may
+ * hold a lock here.  glibc's struct stat is the kernel's on Linux.
+ */
+static int raw_fstat(int fd, struct stat *st)
+{
+#ifdef SYS_fstat
+	return syscall(SYS_fstat, fd, st);
+#else
+	return syscall(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH);
+#endif
+}
 
 /*
  * The cached fd, if it still is a /dev/kipc fd.  A daemon may have closed
@@ -33,7 +49,7 @@ static int cached_device(void)
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	if (raw_fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
 	    st.st_rdev == atomic_load(&kipc_dev_rdev))
 		return fd;
 	atomic_compare_exchange_strong(&kipc_dev_fd, &fd, -1);
@@ -54,7 +70,7 @@ KIPC_EXPORT int kipc_device(void)
 			errno = ENOSYS;
 		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISCHR(st.st_mode)) {
+	if (raw_fstat(fd, &st) || !S_ISCHR(st.st_mode)) {
 		close(fd);
 		errno = ENOSYS;
 		return -1;

@@ -28,6 +28,12 @@ check() {
 	shift
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
+# Every command (one word each, run by the shell) succeeds.
+all() {
+	for c in "$@"; do
+		sh -c "$c" >/dev/null 2>&1 || return 1
+	done
+}
 # kipc's module-wide counter KEY (kipcs stats: queue.sent, sem.ops, ...).
 stat() { "$kipcs" stats | sed -n "s/^$1: //p"; }
 # Live kipc objects (all types, or -q/-s/-m).
@@ -40,7 +46,7 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/kipc ]; then
 	exit 4
 fi
 work=$(mktemp -d /tmp/kipc-clients.XXXXXX)
-chmod 755 "$work"
+chown 65534:65534 "$work"
 trap 'rm -rf "$work"' EXIT
 "$kipcs" -n | sed 's/^/# before: /'
 
@@ -94,8 +100,9 @@ else
 	check "PostgreSQL: a parallel query (got '$par')" [ "$par" = 100000 ]
 	running=$(pg_objects)
 	"$kipcs" -n | sed 's/^/# running: /'
-	check "PostgreSQL: its shared memory is kipc's ($running objects, $(($(stat region.created) - regions)) regions made)" \
-		[ "$running" -gt 0 ] && [ "$(($(stat region.created) - regions))" -gt 0 ]
+	made=$(($(stat region.created) - regions))
+	check "PostgreSQL: its shared memory is kipc's ($running objects, $made regions made)" \
+		all "[ $running -gt 0 ]" "[ $made -gt 0 ]"
 	if pg "$pgbin/pgbench" -h "$work" -i -q postgres >"$work/bench.log" 2>&1 &&
 		pg "$pgbin/pgbench" -h "$work" -c 4 -j 2 -T "$bench_secs" \
 			postgres >>"$work/bench.log" 2>&1 &&
@@ -211,8 +218,9 @@ EOF
 		out=$(LD_PRELOAD=$preload timeout 180 $py "$work/mp.py" "$kipcs" $method 2>&1)
 		check "Python: multiprocessing ($method) Semaphore, Lock, Queue ($out)" \
 			[ "${out%% *}" = ok ]
-		check "Python: ... through kipc (${out#ok } live semaphores, $(($(stat sem.ops) - ops)) semaphore ops)" \
-			[ "${out#ok }" -gt 0 ] 2>/dev/null && [ "$(stat sem.ops)" -gt "$ops" ]
+		ops=$(($(stat sem.ops) - ops))
+		check "Python: ... through kipc (${out#ok } live semaphores, $ops semaphore ops)" \
+			all "[ '${out#ok }' -gt 0 ]" "[ $ops -gt 0 ]"
 	done
 	left=$(objects -s)
 	check "Python: no semaphore left ($left)" [ "$left" = 0 ]
@@ -242,8 +250,9 @@ else
 		$q->remove; $s->remove; $m->remove;
 		print "ok $n\n";' 2>&1)
 	check "perl IPC::SysV: a queue, a semaphore set, a segment ($out)" [ "${out%% *}" = ok ]
-	check "perl IPC::SysV: ... kipc objects (${out#ok } while it ran, queue.sent +$(($(stat queue.sent) - sent)))" \
-		[ "${out#ok }" -ge 3 ] 2>/dev/null && [ "$(stat queue.sent)" -gt "$sent" ]
+	sent=$(($(stat queue.sent) - sent))
+	check "perl IPC::SysV: ... kipc objects (${out#ok } while it ran, queue.sent +$sent)" \
+		all "[ '${out#ok }' -ge 3 ]" "[ $sent -gt 0 ]"
 fi
 if ! command -v ipcmk >/dev/null; then
 	skip "ipcmk/ipcrm" "util-linux's ipcmk is missing"
@@ -251,13 +260,13 @@ else
 	q=$(LD_PRELOAD=$preload ipcmk -Q | sed -n 's/.*: *//p')
 	s=$(LD_PRELOAD=$preload ipcmk -S 2 | sed -n 's/.*: *//p')
 	m=$(LD_PRELOAD=$preload ipcmk -M 8192 | sed -n 's/.*: *//p')
-	check "ipcmk -Q/-S/-M: kipc objects ($q $s $m)" \
-		"$kipcs" -i "$q" >/dev/null && "$kipcs" -i "$s" >/dev/null && "$kipcs" -i "$m" >/dev/null
+	check "ipcmk -Q/-S/-M: kipc objects (ids $q $s $m)" \
+		all "$kipcs -i '$q'" "$kipcs -i '$s'" "$kipcs -i '$m'"
 	# ipcrm -a lists /proc/sysvipc, the kernel's own objects: it cannot see
 	# kipc's (kipc_compat(7)); kipcs rm can.
 	LD_PRELOAD=$preload ipcrm -a 2>/dev/null
-	check "ipcrm -a: does not see kipc objects (kipc_compat(7), Differences)" \
-		"$kipcs" -i "$q" >/dev/null
+	check "ipcrm -a: does not see kipc objects (kipc_compat(7))" \
+		all "$kipcs -i '$q'"
 	check "ipcrm -q/-s/-m: removes them" \
 		env LD_PRELOAD="$preload" ipcrm -q "$q" -s "$s" -m "$m"
 	check "... gone from kipcs ($(objects))" [ "$(objects)" = 0 ]
