@@ -12,6 +12,8 @@
 #   make lint       checkpatch --strict and sparse on the module
 #   make check-debug  the suite on a debug kernel (KASAN, lockdep, kmemleak,
 #                   UBSAN, fault injection), built once into the cache
+#   make check-clients  real programs under the preload in the VM: PostgreSQL
+#                   15, Python, perl IPC::SysV, ipcmk/ipcrm, fakeroot-sysv
 #   make vm         an interactive shell in the VM with kipc loaded
 #   make install    library, headers, pkg-config file, tools, man pages, udev
 #                   rule (PREFIX=/usr/local, DESTDIR); make uninstall
@@ -101,6 +103,27 @@ check-debug:
 		--timeout $(DEBUG_TIMEOUT) --module $(MODULE) -- \
 		env KIPC_MODULE=$(CURDIR)/$(MODULE) KIPC_KDIR=$(DEBUG_KDIR) $(DEBUG_ENV) \
 		selftests/kipc/run_all.sh
+
+# Real programs, unchanged, under LD_PRELOAD=libkipc-preload.so against the
+# module (selftests/kipc/clients_test.sh): PostgreSQL 15 with its defaults
+# (initdb, start, pgbench for PGBENCH_SECS, PG_CRASHES kill -9 crashes and
+# restarts, shutdown, nothing left in kipcs), Python threading and
+# multiprocessing across fork, perl IPC::SysV, ipcmk/ipcrm, fakeroot-sysv
+# as uid 65534.  About 10 minutes under TCG; the last line is
+# "N passed, N failed, N skipped".
+.PHONY: check-clients check-clients-kernel
+CLIENT_PKGS := postgresql-15 postgresql-client-15 python3 perl util-linux fakeroot procps
+PGBENCH_SECS ?= 30
+PG_CRASHES ?= 20
+CLIENTS_TIMEOUT ?= 2400
+check-clients: deps
+	@scripts/deps.sh $(CLIENT_PKGS)
+	@$(MAKE) --no-print-directory check-clients-kernel $(KERNEL_VARS)
+
+check-clients-kernel: all
+	@KIPC_CHECK_HARNESS=0 scripts/check.sh $(VM) --mem 2048 --timeout $(CLIENTS_TIMEOUT) --module $(MODULE) -- \
+		env KIPC_TESTS=clients_test.sh KIPC_USERS=root KIPC_PGBENCH_SECS=$(PGBENCH_SECS) \
+		KIPC_PG_CRASHES=$(PG_CRASHES) selftests/kipc/run_all.sh
 
 # The comparison benchmark: table, JSON, CSV and plots under results/
 # (KIPC_BENCH_OUT); BENCH_ARGS go to kipc-bench, e.g. BENCH_ARGS="-r 3".

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,8 @@
 #include "compat.h"
 
 static enum backend backend;
-static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
+static atomic_bool backend_chosen;
+static pthread_mutex_t backend_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct stock_calls stock_calls;
 static pthread_once_t stock_once = PTHREAD_ONCE_INIT;
@@ -42,28 +45,50 @@ const struct stock_calls *stock(void)
 	return &stock_calls;
 }
 
-static void choose_backend(void)
+/*
+ * Chosen once, on first use, unless the open fails for want of a
+ * descriptor or memory (EMFILE, ENFILE, ENOMEM): that says nothing of the
+ * module, so the call fails with that errno and the next one tries again.
+ */
+static int choose_backend(void)
 {
 	const char *fallback = getenv("KIPC_FALLBACK");
 
 	if (kipc_device() >= 0) {
 		backend = BACKEND_KIPC;
-		return;
+		return 0;
 	}
+	if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+		return -1;
 	if (fallback && !strcmp(fallback, "stock")) {
 		backend = BACKEND_STOCK;
-		return;
+		return 0;
 	}
 	fprintf(stderr, "libkipc-compat: %s unavailable (%s); IPC calls fail with ENOSYS (KIPC_FALLBACK=stock uses the kernel's own)\n",
 		KIPC_DEVICE_PATH, strerror(errno));
 	backend = BACKEND_NONE;
+	return 0;
 }
 
 enum backend which(void)
 {
-	int saved = errno;
+	int saved = errno, err = 0;
 
-	pthread_once(&backend_once, choose_backend);
+	if (!atomic_load_explicit(&backend_chosen, memory_order_acquire)) {
+		pthread_mutex_lock(&backend_lock);
+		if (!atomic_load_explicit(&backend_chosen, memory_order_relaxed)) {
+			if (choose_backend())
+				err = errno;
+			else
+				atomic_store_explicit(&backend_chosen, true,
+						      memory_order_release);
+		}
+		pthread_mutex_unlock(&backend_lock);
+		if (err) {
+			errno = err;
+			return BACKEND_NONE;
+		}
+	}
 	errno = backend == BACKEND_NONE ? ENOSYS : saved;
 	return backend;
 }

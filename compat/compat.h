@@ -19,7 +19,9 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -33,8 +35,10 @@ enum backend { BACKEND_KIPC, BACKEND_STOCK, BACKEND_NONE };
 
 /*
  * The backend of this process, chosen once: kipc, the stock calls
- * (KIPC_FALLBACK=stock), or none.  With BACKEND_NONE errno is ENOSYS;
- * otherwise errno is left as the caller had it.
+ * (KIPC_FALLBACK=stock), or none.  With BACKEND_NONE errno is ENOSYS,
+ * or EMFILE (ENFILE, ENOMEM) when /dev/kipc could not be opened for want
+ * of a descriptor: then nothing is chosen yet; otherwise errno is left as
+ * the caller had it.
  */
 enum backend which(void);
 
@@ -47,13 +51,15 @@ enum backend which(void);
 	X(mq_send) X(mq_timedsend) X(mq_receive) X(mq_timedreceive)	\
 	X(mq_notify)							\
 	X(msgget) X(msgsnd) X(msgrcv) X(msgctl)				\
-	X(sem_open) X(sem_close) X(sem_unlink) X(sem_init)		\
-	X(sem_destroy) X(sem_wait) X(sem_trywait) X(sem_timedwait)	\
+	X(sem_open) X(sem_close) X(sem_unlink)				\
+	X(sem_wait) X(sem_trywait) X(sem_timedwait)			\
 	X(sem_clockwait) X(sem_post) X(sem_getvalue)			\
 	X(semget) X(semop) X(semtimedop) X(semctl)			\
 	X(shm_open) X(shm_unlink) X(shmget) X(shmat) X(shmdt) X(shmctl) \
 	X(ftruncate) X(ftruncate64) X(fstat) X(fstat64) X(fchmod)	\
-	X(fchown)
+	X(fchown) X(posix_fallocate) X(posix_fallocate64) X(fallocate)	\
+	X(fallocate64) X(fstatfs) X(fstatfs64) X(fcntl) X(fcntl64)	\
+	X(close) X(closefrom) X(close_range) X(dup2) X(dup3)
 
 struct stock_calls {
 #define STOCK_MEMBER(name) __typeof__(&name) name;
@@ -140,6 +146,21 @@ int id_stat(int id, int fd, const char *fmt, struct kipc_stat *st,
 /* IPC_SET's common part: owner, group and mode from @perm. */
 int id_set(int id, int fd, const struct ipc_perm *perm,
 	   struct kipc_set *set);
+
+/* ------------------------------------------- our own fds (close.c) */
+
+/*
+ * fd_own() marks @fd as one the layer caches, fd_disown() as no longer
+ * (before the layer closes it itself).  When the program closes one of
+ * ours (close, closefrom, close_range, dup2, dup3), the caches drop it
+ * first: ids_fds_gone() and ksem_fds_gone() forget every cached fd in
+ * [@lo, @hi] (and disown it) without closing it, so that the next use
+ * opens a new one.
+ */
+void fd_own(int fd);
+void fd_disown(int fd);
+void ids_fds_gone(int lo, int hi);
+void ksem_fds_gone(int lo, int hi);
 
 /* ------------------------------------------------ region fds (fd.c) */
 

@@ -1,31 +1,47 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The fd calls that must know a kipc region fd: ftruncate(), fstat(),
- * fchmod() and fchown().  They are interposed whatever the backend, since
- * any fd may be a region passed from elsewhere.
+ * The fd calls that must know a kipc region fd: every call programs make
+ * on what shm_open() returned.  They are interposed whatever the backend,
+ * since any fd may be a region passed from elsewhere.
  *
- * shm_open() (shm.c) returns a region fd, and mmap() works on it as on a
- * tmpfs file.  ftruncate() and fstat() do not: a region fd is an anon-inode fd,
- * whose inode is not a regular file, so the kernel fails ftruncate() with
- * EINVAL and fstat() reports the shared anon inode (no file type, size 0).
- * We therefore interpose ftruncate() and fstat() too, for region fds only:
- * every other fd takes the stock path first, and only a stock failure
- * (EINVAL from ftruncate) or an inode without a file type (fstat) costs one
- * KIPC_IOC_STAT to tell a region from other anon-inode fds.  On a region,
- * ftruncate() is KIPC_IOC_REGION_RESIZE and fstat() reports a regular file
- * of the region's size, mode and owner (st_ino is the kipc id).  The one
- * difference left: a region cannot be resized while it is mapped (EBUSY),
- * where tmpfs allows it; resizing to the current size is always accepted.
- * fchmod() and fchown() on a region fd are KIPC_IOC_SET (see below);
- * fallocate(), fsync() and lseek() are not emulated and fail as the
- * anon-inode fd makes them fail.
- * fstat64 and ftruncate64 are the same functions on 64-bit targets;
- * syscall(2) and fstatat(2) are not interposed.
+ * shm_open() (shm.c) returns a region fd, and mmap(), lseek(), pread(),
+ * pwrite() and close() work on it as on a tmpfs file.  The rest do not: a
+ * region fd is an anon-inode fd, whose inode is not a regular file, so the
+ * kernel fails ftruncate() with EINVAL, fallocate() with ENODEV (which
+ * glibc's posix_fallocate() does not emulate: it does so on EOPNOTSUPP
+ * only), fstat() reports the shared anon inode (no file type, size 0),
+ * fstatfs() the anon-inode file system, and the seal commands of fcntl()
+ * EINVAL.  Each of these takes the stock path first, and only a stock
+ * failure with that error (or an inode without a file type, or the
+ * anon-inode file system) costs one KIPC_IOC_STAT to tell a region from
+ * other anon-inode fds; every other fd gets the stock result unchanged.
+ * On a region:
+ *  - ftruncate() is KIPC_IOC_REGION_RESIZE;
+ *  - posix_fallocate(fd, off, len) and fallocate(fd, 0, off, len) grow the
+ *    region to off + len if it is smaller (shmem allocates on first touch,
+ *    as tmpfs does with its default huge=never); FALLOC_FL_KEEP_SIZE
+ *    alone is accepted and does nothing; other modes (punching holes) are
+ *    EOPNOTSUPP;
+ *  - fstat() reports a regular file of the region's size, mode and owner
+ *    (st_ino is the kipc id), fstatfs() TMPFS_MAGIC;
+ *  - fcntl(F_GET_SEALS, F_ADD_SEALS) are the region's seals, whose bits
+ *    are memfd's;
+ *  - fchmod() and fchown() are KIPC_IOC_SET (see below).
+ * The one difference left: a region cannot be resized while it is mapped
+ * (EBUSY), where tmpfs allows it; resizing to the current size, and
+ * "growing" to a size it has, are always accepted.
+ * The *64 names are the same functions on 64-bit targets; syscall(2) and
+ * fstatat(2) are not interposed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -159,3 +175,130 @@ KIPC_EXPORT int fchown(int fd, uid_t owner, gid_t group)
 	}
 	return kipc_set(fd, &set);
 }
+
+/* posix_fallocate and fallocate: growing a region to @offset + @len. */
+static int region_grow(int fd, const struct kipc_stat *st, off64_t offset,
+		       off64_t len)
+{
+	if (offset < 0 || len <= 0)
+		return EINVAL;
+	if (offset > INT64_MAX - len)
+		return EFBIG;
+	if ((uint64_t)(offset + len) <= st->region.size)
+		return 0;
+	return kipc_region_resize(fd, offset + len) ? errno : 0;
+}
+
+/* posix_fallocate returns the error; errno is left alone. */
+#define DEFINE_POSIX_FALLOCATE(name, off)				\
+KIPC_EXPORT int name(int fd, off offset, off len)			\
+{									\
+	struct kipc_stat st;						\
+	int saved = errno, ret;						\
+									\
+	ret = stock()->name(fd, offset, len);				\
+	if (ret == ENODEV && region_stat(fd, &st))			\
+		ret = region_grow(fd, &st, offset, len);		\
+	errno = saved;							\
+	return ret;							\
+}
+
+DEFINE_POSIX_FALLOCATE(posix_fallocate, off_t)
+DEFINE_POSIX_FALLOCATE(posix_fallocate64, off64_t)
+
+#define DEFINE_FALLOCATE(name, off)					\
+KIPC_EXPORT int name(int fd, int mode, off offset, off len)		\
+{									\
+	struct kipc_stat st;						\
+	int ret;							\
+									\
+	if (!stock()->name(fd, mode, offset, len))			\
+		return 0;						\
+	if (errno != ENODEV || !region_stat(fd, &st)) {			\
+		errno = ENODEV;						\
+		return -1;						\
+	}								\
+	if (mode & ~FALLOC_FL_KEEP_SIZE)				\
+		ret = EOPNOTSUPP;					\
+	else if (mode & FALLOC_FL_KEEP_SIZE)				\
+		ret = offset < 0 || len <= 0 ? EINVAL : 0;		\
+	else								\
+		ret = region_grow(fd, &st, offset, len);		\
+	if (ret) {							\
+		errno = ret;						\
+		return -1;						\
+	}								\
+	return 0;							\
+}
+
+DEFINE_FALLOCATE(fallocate, off_t)
+DEFINE_FALLOCATE(fallocate64, off64_t)
+
+/* fstatfs: a region is memory, as a tmpfs file is. */
+#define DEFINE_FSTATFS(name, statbuf)					\
+KIPC_EXPORT int name(int fd, struct statbuf *buf)			\
+{									\
+	struct kipc_stat st;						\
+	int saved;							\
+									\
+	if (stock()->name(fd, buf))					\
+		return -1;						\
+	if (buf->f_type != ANON_INODE_FS_MAGIC)				\
+		return 0;						\
+	saved = errno;							\
+	if (region_stat(fd, &st))					\
+		buf->f_type = TMPFS_MAGIC;				\
+	errno = saved;							\
+	return 0;							\
+}
+
+DEFINE_FSTATFS(fstatfs, statfs)
+DEFINE_FSTATFS(fstatfs64, statfs64)
+
+/*
+ * fcntl: the seal commands on a region, everything else (and every other
+ * fd) as libc does it.  The argument is passed on as glibc's own wrapper
+ * reads it, one pointer-sized word.
+ */
+static int region_fcntl(int fd, int cmd, void *arg, int *ret)
+{
+	struct kipc_stat st;
+	int saved = errno;
+
+	if (!region_stat(fd, &st)) {
+		errno = saved;
+		return 0;
+	}
+	if (cmd == F_GET_SEALS)
+		*ret = kipc_region_get_seals(fd);
+	else
+		*ret = kipc_region_add_seals(fd, (uint32_t)(uintptr_t)arg);
+	/* The kernel's errors for a sealed region: memfd's. */
+	if (*ret < 0 && errno == EBADF)
+		errno = EPERM;
+	return 1;
+}
+
+#define DEFINE_FCNTL(name)						\
+KIPC_EXPORT int name(int fd, int cmd, ...)				\
+{									\
+	va_list ap;							\
+	void *arg;							\
+	int ret;							\
+									\
+	va_start(ap, cmd);						\
+	arg = va_arg(ap, void *);					\
+	va_end(ap);							\
+	/* fcntl64 is glibc 2.28's; fcntl is the same on 64-bit. */	\
+	ret = (stock()->name ? stock()->name : stock()->fcntl)(fd, cmd, arg); \
+	if (ret >= 0 || errno != EINVAL ||				\
+	    (cmd != F_GET_SEALS && cmd != F_ADD_SEALS))			\
+		return ret;						\
+	if (region_fcntl(fd, cmd, arg, &ret))				\
+		return ret;						\
+	errno = EINVAL;							\
+	return -1;							\
+}
+
+DEFINE_FCNTL(fcntl)
+DEFINE_FCNTL(fcntl64)

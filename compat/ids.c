@@ -60,17 +60,23 @@ static int open_any_access(enum kipc_type type, const char *name, uint32_t id,
 void id_forget(uint32_t id)
 {
 	struct id_entry **p, *e;
+	int fd = -1;
 
 	pthread_mutex_lock(&id_lock);
 	for (p = &id_table[id % ID_TABLE_SIZE]; (e = *p); p = &e->next) {
 		if (e->id == id) {
 			*p = e->next;
-			close(e->fd);
+			fd = e->fd;
 			free(e);
 			break;
 		}
 	}
 	pthread_mutex_unlock(&id_lock);
+	/* Ours no longer, then closed (close.c must not see it as ours). */
+	if (fd >= 0) {
+		fd_disown(fd);
+		close(fd);
+	}
 }
 
 void id_remember(enum kipc_type type, uint32_t id, int fd)
@@ -82,16 +88,37 @@ void id_remember(enum kipc_type type, uint32_t id, int fd)
 	e->id = id;
 	e->type = type;
 	e->fd = fd;
+	fd_own(fd);
 	pthread_mutex_lock(&id_lock);
 	e->next = id_table[id % ID_TABLE_SIZE];
 	id_table[id % ID_TABLE_SIZE] = e;
 	pthread_mutex_unlock(&id_lock);
 }
 
+/*
+ * The program is closing fds in [@lo, @hi]: an entry with one of them
+ * keeps its id and type (an id of another type is still EINVAL) and opens
+ * a new fd on its next use (fd -1).
+ */
+void ids_fds_gone(int lo, int hi)
+{
+	struct id_entry *e;
+	unsigned int i;
+
+	pthread_mutex_lock(&id_lock);
+	for (i = 0; i < ID_TABLE_SIZE; i++)
+		for (e = id_table[i]; e; e = e->next)
+			if (e->fd >= lo && e->fd <= hi) {
+				fd_disown(e->fd);
+				e->fd = -1;
+			}
+	pthread_mutex_unlock(&id_lock);
+}
+
 int id_fd(enum kipc_type type, int id)
 {
 	struct id_entry *e;
-	int fd = -1;
+	int fd = -1, gone = 0;
 
 	if (id < 0) {
 		errno = EINVAL;
@@ -101,6 +128,7 @@ int id_fd(enum kipc_type type, int id)
 	for (e = id_table[id % ID_TABLE_SIZE]; e; e = e->next)
 		if (e->id == (uint32_t)id) {
 			fd = e->type == type ? e->fd : -2;
+			gone = fd == -1;
 			break;
 		}
 	pthread_mutex_unlock(&id_lock);
@@ -111,12 +139,18 @@ int id_fd(enum kipc_type type, int id)
 		errno = EINVAL;
 		return -1;
 	}
+	/* Not opened yet here, or closed by the program (close.c). */
 	fd = open_any_access(type, NULL, id, KIPC_O_CLOEXEC, 0, NULL, NULL);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			if (gone)
+				id_forget(id);
 			errno = EINVAL;
+		}
 		return -1;
 	}
+	if (gone)
+		id_forget(id);
 	id_remember(type, id, fd);
 	return fd;
 }

@@ -3,22 +3,28 @@
  * POSIX semaphores (sem_*) and SysV semaphore sets (sem*) with their stock
  * signatures, routed to /dev/kipc; the backend rules are backend.c's.
  *
- * sem_t.  glibc's sem_t is 32 opaque bytes that the caller owns.  Ours
- * holds a magic and either an fd or an id:
- *  - sem_open() returns a malloc'd sem_t holding the fd of the named kipc
- *    semaphore ("/name" is the kipc name "name").  Each call returns a new
- *    handle, as each sem_close() frees one; the object is the same.
- *  - sem_init(pshared=0) keeps the fd of an anonymous semaphore in the
- *    sem_t: it dies with the process at the latest.
- *  - sem_init(pshared=1) creates an anonymous persistent semaphore and keeps
- *    its id, so that any process mapping the sem_t finds it: each opens the
- *    id once, lazily, through the id -> fd table of ids.c.  Like a SysV
- *    IPC_PRIVATE set, it lives until sem_destroy(), not until the memory
- *    holding the sem_t goes away: a program that never destroys it leaks it
- *    until the module's namespace goes.
- * The counter is a KIPC_SEM_POSIX one: SEM_VALUE_MAX is the limit, and a
- * post past it is EOVERFLOW.  Every wait and post is one ioctl; the mapped
- * fast path is not used (it would need a mapping per sem_t).
+ * Named semaphores are kipc objects: sem_open() returns a handle of ours
+ * holding the fd and the id of the named kipc semaphore ("/name" is the
+ * kipc name "name").  Each call returns a new handle, as each sem_close()
+ * frees one; the object is the same.  The handles live in an arena of
+ * ours (one reservation, touched as used), so that a sem_t * is known to be
+ * ours by its address alone.  A handle whose fd a daemon closed (close.c)
+ * reopens the semaphore by id on its next use.
+ *
+ * Unnamed semaphores (sem_init) are not routed: sem_init() and
+ * sem_destroy() are glibc's, and every sem_* call on a sem_t that is not
+ * one of our handles goes straight to glibc.  On Linux an unnamed
+ * semaphore is a word of its memory and a futex, not a kernel object, so
+ * it has exactly the lifetime of that memory, whatever kills its
+ * processes; a private one (pshared 0: CPython's thread locks) is copied
+ * by fork() with the rest of the memory; neither needs a descriptor.  The
+ * futex works in kipc memory too (shm_open regions, SysV segments: shmem
+ * pages).  kipc has nothing to add there, and a kipc object per sem_t
+ * could only leak (a killed PostgreSQL left 127 per crash).
+ *
+ * The counter of a named one is a KIPC_SEM_POSIX one: SEM_VALUE_MAX is the
+ * limit, and a post past it is EOVERFLOW.  Every wait and post is one
+ * ioctl; the mapped fast path is not used.
  *
  * SysV: key K is the kipc set "sysv.sem.K" (K in hex), IPC_PRIVATE an
  * anonymous persistent set; SEM_UNDO is KIPC_SEMOP_UNDO, applied when the
@@ -28,12 +34,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sem.h>
 #include <unistd.h>
 
@@ -46,42 +55,127 @@
 #define SYSV_SEMMNI	32000
 #define SYSV_SEMMNS	(SYSV_SEMMNI * SYSV_SEMMSL)
 
-#define KSEM_OPEN	0x6b736f31	/* from sem_open: fd */
-#define KSEM_LOCAL	0x6b736c31	/* sem_init(pshared=0): fd */
-#define KSEM_SHARED	0x6b737331	/* sem_init(pshared=1): id */
+#define KSEM_OPEN	0x6b736f31	/* a live handle from sem_open */
 
 struct ksem {
 	uint32_t magic;
 	uint32_t id;
-	int32_t fd;
-	uint32_t reserved;
+	_Atomic int32_t fd;	/* -1: closed behind our back, reopen by id */
+	uint32_t next;		/* free list: index + 1 of the next free slot */
 };
 
-_Static_assert(sizeof(struct ksem) <= sizeof(sem_t), "sem_t too small");
+union ksem_slot {
+	struct ksem k;
+	sem_t sem;
+};
 
-/* The fd behind @sem, or -1 with EINVAL. */
+_Static_assert(sizeof(union ksem_slot) == sizeof(sem_t), "sem_t");
+
+/*
+ * The arena: KSEM_MAX handles in one reservation made by the first
+ * sem_open().  Only the pages of handles ever used are touched; fork()
+ * copies it with the rest of the memory, the fds with the table.
+ */
+#define KSEM_MAX	65536
+#define KSEM_BYTES	(KSEM_MAX * sizeof(union ksem_slot))
+
+static _Atomic uintptr_t arena;		/* 0 until the first sem_open */
+static uint32_t arena_used;		/* slots handed out at least once */
+static uint32_t arena_free;		/* index + 1 of a free slot, 0: none */
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Is @sem one of our handles?  Lock-free: glibc's pay one compare. */
+static inline bool ksem_ours(const sem_t *sem)
+{
+	uintptr_t base = atomic_load_explicit(&arena, memory_order_acquire);
+
+	return base && (uintptr_t)sem - base < KSEM_BYTES;
+}
+
+static struct ksem *ksem_alloc(void)
+{
+	union ksem_slot *slots;
+	struct ksem *k = NULL;
+	void *p;
+
+	pthread_mutex_lock(&arena_lock);
+	if (!atomic_load_explicit(&arena, memory_order_relaxed)) {
+		p = mmap(NULL, KSEM_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			goto out;
+		atomic_store_explicit(&arena, (uintptr_t)p,
+				      memory_order_release);
+	}
+	slots = (union ksem_slot *)atomic_load_explicit(&arena,
+							memory_order_relaxed);
+	if (arena_free) {
+		k = &slots[arena_free - 1].k;
+		arena_free = k->next;
+	} else if (arena_used < KSEM_MAX) {
+		k = &slots[arena_used++].k;
+	}
+out:
+	pthread_mutex_unlock(&arena_lock);
+	if (!k)
+		errno = ENOMEM;
+	return k;
+}
+
+static void ksem_free(struct ksem *k)
+{
+	union ksem_slot *slots = (union ksem_slot *)atomic_load(&arena);
+
+	pthread_mutex_lock(&arena_lock);
+	k->magic = 0;
+	k->next = arena_free;
+	arena_free = (uint32_t)((union ksem_slot *)k - slots) + 1;
+	pthread_mutex_unlock(&arena_lock);
+}
+
+void ksem_fds_gone(int lo, int hi)
+{
+	union ksem_slot *slots = (union ksem_slot *)atomic_load(&arena);
+	uint32_t i;
+	int fd;
+
+	if (!slots)
+		return;
+	pthread_mutex_lock(&arena_lock);
+	for (i = 0; i < arena_used; i++) {
+		fd = atomic_load(&slots[i].k.fd);
+		if (slots[i].k.magic == KSEM_OPEN && fd >= lo && fd <= hi &&
+		    atomic_compare_exchange_strong(&slots[i].k.fd, &fd, -1))
+			fd_disown(fd);
+	}
+	pthread_mutex_unlock(&arena_lock);
+}
+
+/* The fd behind our handle @sem, reopened by id if it was closed. */
 static int ksem_fd(sem_t *sem)
 {
 	struct ksem *k = (struct ksem *)sem;
-	int fd;
+	int fd = atomic_load(&k->fd), old = -1;
 
-	if (!sem) {
+	if (k->magic != KSEM_OPEN) {
 		errno = EINVAL;
 		return -1;
 	}
-	switch (k->magic) {
-	case KSEM_OPEN:
-	case KSEM_LOCAL:
-		return k->fd;
-	case KSEM_SHARED:
-		fd = id_fd(KIPC_TYPE_SEM, k->id);
-		if (fd < 0)
-			errno = EINVAL;
+	if (fd >= 0)
 		return fd;
-	default:
-		errno = EINVAL;
+	fd = kipc_open_id(KIPC_TYPE_SEM, k->id, KIPC_O_RDWR | KIPC_O_CLOEXEC);
+	if (fd < 0) {
+		/* Unlinked and closed everywhere: it is gone. */
+		if (errno == ENOENT)
+			errno = EINVAL;
 		return -1;
 	}
+	if (!atomic_compare_exchange_strong(&k->fd, &old, fd)) {
+		close(fd);	/* another thread reopened it first */
+		return old;
+	}
+	fd_own(fd);
+	return fd;
 }
 
 /* A kipc error of a POSIX semaphore call, as sem_*(3) name them. */
@@ -101,6 +195,7 @@ KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	struct ksem *k;
 	mode_t mode = 0;
 	va_list ap;
+	uint32_t id;
 	int flags, fd;
 
 	if (oflag & O_CREAT) {
@@ -120,34 +215,42 @@ KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	attr.value = value;
 	/* sem_open(3) ignores the access mode: a semaphore is read-write. */
 	flags = open_flags((oflag & (O_CREAT | O_EXCL)) | O_RDWR);
-	k = calloc(1, sizeof(sem_t));
-	if (!k) {
-		errno = ENOMEM;
+	k = ksem_alloc();
+	if (!k)
 		return SEM_FAILED;
-	}
-	fd = kipc_sem_open(kname, flags, (mode & 0777) & ~current_umask(),
-			   &attr);
+	fd = kipc_open(KIPC_TYPE_SEM, kname, flags,
+		       (mode & 0777) & ~current_umask(), &attr, &id);
 	if (fd < 0) {
-		free(k);
+		int err = errno;
+
+		ksem_free(k);
+		errno = err;
 		return SEM_FAILED;
 	}
+	k->id = id;
+	atomic_store(&k->fd, fd);
 	k->magic = KSEM_OPEN;
-	k->fd = fd;
+	fd_own(fd);
 	return (sem_t *)k;
 }
 
 KIPC_EXPORT int sem_close(sem_t *sem)
 {
 	struct ksem *k = (struct ksem *)sem;
+	int fd;
 
-	ROUTE(-1, sem_close, sem);
-	if (!k || k->magic != KSEM_OPEN) {
+	if (!ksem_ours(sem))
+		return stock()->sem_close(sem);
+	if (k->magic != KSEM_OPEN) {
 		errno = EINVAL;
 		return -1;
 	}
-	close(k->fd);
-	k->magic = 0;
-	free(k);
+	fd = atomic_exchange(&k->fd, -1);
+	ksem_free(k);
+	if (fd >= 0) {
+		fd_disown(fd);
+		close(fd);
+	}
 	return 0;
 }
 
@@ -163,69 +266,6 @@ KIPC_EXPORT int sem_unlink(const char *name)
 		return -1;
 	}
 	return kipc_unlink(KIPC_TYPE_SEM, kname);
-}
-
-KIPC_EXPORT int sem_init(sem_t *sem, int pshared, unsigned int value)
-{
-	struct kipc_sem_attr attr = {
-		.nsems = 1, .flags = KIPC_SEM_POSIX, .value = value,
-	};
-	struct ksem *k = (struct ksem *)sem;
-	int flags = KIPC_O_CREAT | KIPC_O_RDWR | KIPC_O_CLOEXEC, fd;
-	uint32_t id;
-
-	ROUTE(-1, sem_init, sem, pshared, value);
-	if (value > SEM_VALUE_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (pshared)
-		flags |= KIPC_O_PERSIST;
-	fd = kipc_open(KIPC_TYPE_SEM, NULL, flags, 0600, &attr, &id);
-	if (fd < 0)
-		return -1;
-	memset(sem, 0, sizeof(*sem));
-	if (pshared) {
-		/* Ours goes to the id table; other processes open theirs. */
-		id_forget(id);
-		id_remember(KIPC_TYPE_SEM, id, fd);
-		k->id = id;
-		k->fd = -1;
-		k->magic = KSEM_SHARED;
-	} else {
-		k->id = id;
-		k->fd = fd;
-		k->magic = KSEM_LOCAL;
-	}
-	return 0;
-}
-
-KIPC_EXPORT int sem_destroy(sem_t *sem)
-{
-	struct ksem *k = (struct ksem *)sem;
-	int ret = 0;
-
-	ROUTE(-1, sem_destroy, sem);
-	if (!k) {
-		errno = EINVAL;
-		return -1;
-	}
-	switch (k->magic) {
-	case KSEM_LOCAL:
-		close(k->fd);
-		break;
-	case KSEM_SHARED:
-		ret = kipc_remove_id(KIPC_TYPE_SEM, k->id);
-		id_forget(k->id);
-		if (ret < 0 && errno == ENOENT)
-			errno = EINVAL;
-		break;
-	default:
-		errno = EINVAL;
-		return -1;
-	}
-	k->magic = 0;
-	return ret < 0 ? -1 : 0;
 }
 
 static int ksem_wait(sem_t *sem, int flags, clockid_t clock,
@@ -248,26 +288,30 @@ static int ksem_wait(sem_t *sem, int flags, clockid_t clock,
 
 KIPC_EXPORT int sem_wait(sem_t *sem)
 {
-	ROUTE(-1, sem_wait, sem);
+	if (!ksem_ours(sem))
+		return stock()->sem_wait(sem);
 	return ksem_wait(sem, 0, CLOCK_REALTIME, NULL);
 }
 
 KIPC_EXPORT int sem_trywait(sem_t *sem)
 {
-	ROUTE(-1, sem_trywait, sem);
+	if (!ksem_ours(sem))
+		return stock()->sem_trywait(sem);
 	return ksem_wait(sem, KIPC_F_NONBLOCK, CLOCK_REALTIME, NULL);
 }
 
 KIPC_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 {
-	ROUTE(-1, sem_timedwait, sem, abstime);
+	if (!ksem_ours(sem))
+		return stock()->sem_timedwait(sem, abstime);
 	return ksem_wait(sem, 0, CLOCK_REALTIME, abstime);
 }
 
 KIPC_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock,
 			      const struct timespec *abstime)
 {
-	ROUTE(-1, sem_clockwait, sem, clock, abstime);
+	if (!ksem_ours(sem))
+		return stock()->sem_clockwait(sem, clock, abstime);
 	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) {
 		errno = EINVAL;
 		return -1;
@@ -279,7 +323,8 @@ KIPC_EXPORT int sem_post(sem_t *sem)
 {
 	int fd;
 
-	ROUTE(-1, sem_post, sem);
+	if (!ksem_ours(sem))
+		return stock()->sem_post(sem);
 	fd = ksem_fd(sem);
 	if (fd < 0)
 		return -1;
@@ -291,7 +336,8 @@ KIPC_EXPORT int sem_getvalue(sem_t *sem, int *sval)
 	struct kipc_semval v = { .num = 0 };
 	int fd;
 
-	ROUTE(-1, sem_getvalue, sem, sval);
+	if (!ksem_ours(sem))
+		return stock()->sem_getvalue(sem, sval);
 	fd = ksem_fd(sem);
 	if (fd < 0)
 		return -1;

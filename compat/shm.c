@@ -4,7 +4,8 @@
  * signatures, routed to kipc regions; the backend rules are backend.c's.
  *
  * shm_open() returns a region fd, and mmap() works on it as on a tmpfs
- * file; ftruncate() and fstat() on it are fd.c's.
+ * file; ftruncate(), fstat(), posix_fallocate() and the rest on it are
+ * fd.c's.  It is sealed with KIPC_SEAL_SEAL, as a tmpfs file is.
  *
  * SysV: key K is the kipc region "sysv.shm.K" (K in hex), IPC_PRIVATE an
  * anonymous persistent one.  shmat() maps the id's fd (MAP_SHARED, the size
@@ -35,6 +36,8 @@
 
 KIPC_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
+	/* A tmpfs file, not a memfd: F_SEAL_SEAL from the start. */
+	struct kipc_region_attr attr = { .seals = KIPC_SEAL_SEAL };
 	const char *kname;
 	int fd;
 
@@ -43,7 +46,7 @@ KIPC_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 	if (!kname)
 		return -1;
 	fd = kipc_region_open(kname, open_flags(oflag & ~O_NONBLOCK),
-			      (mode & 0777) & ~current_umask(), NULL);
+			      (mode & 0777) & ~current_umask(), &attr);
 	if (fd < 0)
 		return -1;
 	if ((oflag & O_TRUNC) && region_truncate(fd, 0)) {

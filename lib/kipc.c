@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kipc.h"
@@ -17,11 +19,48 @@
 #define KIPC_EXPORT __attribute__((visibility("default")))
 
 static atomic_int kipc_dev_fd = -1;
+static _Atomic unsigned long long kipc_dev_rdev;	/* of the fd above */
+
+/*
+ * fstat(2) without the PLT: a library preloaded ahead of ours (fakeroot's
+ * wraps the stat family and sends SysV messages from its wrappers) would
+ * otherwise be called back from inside the compatibility layer, which may
+ * hold a lock here.  glibc's struct stat is the kernel's on Linux.
+ */
+static int raw_fstat(int fd, struct stat *st)
+{
+#ifdef SYS_fstat
+	return syscall(SYS_fstat, fd, st);
+#else
+	return syscall(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH);
+#endif
+}
+
+/*
+ * The cached fd, if it still is a /dev/kipc fd.  A daemon may have closed
+ * it (and the number been reused): then it is forgotten, never closed,
+ * since it is not ours any more.
+ */
+static int cached_device(void)
+{
+	int fd = atomic_load_explicit(&kipc_dev_fd, memory_order_acquire);
+	int saved = errno;
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (raw_fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	    st.st_rdev == atomic_load(&kipc_dev_rdev))
+		return fd;
+	atomic_compare_exchange_strong(&kipc_dev_fd, &fd, -1);
+	errno = saved;
+	return -1;
+}
 
 KIPC_EXPORT int kipc_device(void)
 {
-	int fd = atomic_load_explicit(&kipc_dev_fd, memory_order_acquire);
-	int expected = -1;
+	int fd = cached_device(), expected = -1;
+	struct stat st;
 
 	if (fd >= 0)
 		return fd;
@@ -31,6 +70,12 @@ KIPC_EXPORT int kipc_device(void)
 			errno = ENOSYS;
 		return -1;
 	}
+	if (raw_fstat(fd, &st) || !S_ISCHR(st.st_mode)) {
+		close(fd);
+		errno = ENOSYS;
+		return -1;
+	}
+	atomic_store(&kipc_dev_rdev, st.st_rdev);
 	/* Two threads may race to open it; the loser closes its copy. */
 	if (!atomic_compare_exchange_strong(&kipc_dev_fd, &expected, fd)) {
 		close(fd);

@@ -7,13 +7,18 @@
 # test passed.
 #
 # Usage: scripts/check.sh VM-COMMAND...
+#   KIPC_CHECK_HARNESS=0  skip the harness's tests (make check-clients)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-"$here/check-harness.sh" 2>&1 | tee "$logs/harness.log"
+if [[ ${KIPC_CHECK_HARNESS:-1} == 0 ]]; then
+	echo "0 passed, 0 failed" >"$logs/harness.log"
+else
+	"$here/check-harness.sh" 2>&1 | tee "$logs/harness.log"
+fi
 "$@" 2>&1 | tee "$logs/suite.log"
 vm=${PIPESTATUS[0]}
 if [[ $vm -ne 0 ]] && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed' "$logs/suite.log"; then

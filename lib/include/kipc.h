@@ -27,9 +27,11 @@ extern "C" {
 #endif
 
 /*
- * The process's /dev/kipc descriptor, opened on first use.  Returns -1 with
- * errno ENOSYS when the module is not loaded (ENOENT or ENXIO from open),
- * or the open's own errno otherwise.
+ * The process's /dev/kipc descriptor, opened on first use and checked with
+ * fstat() on each later one: if the program closed it (a daemon closing
+ * every fd), a new one is opened; a number reused by another file is never
+ * acted on.  Returns -1 with errno ENOSYS when the module is not loaded
+ * (ENOENT or ENXIO from open), or the open's own errno otherwise (EMFILE).
  */
 int kipc_device(void);
 
