@@ -6,8 +6,9 @@
  * sem_t.  glibc's sem_t is 32 opaque bytes that the caller owns.  Ours
  * holds a magic and either an fd or an id:
  *  - sem_open() returns a malloc'd sem_t holding the fd of the named kipc
- *    semaphore ("/name" is the kipc name "name").  Each call returns a new
- *    handle, as each sem_close() frees one; the object is the same.
+ *    semaphore ("/name" is the kipc name "name").  Opening a semaphore
+ *    this process has open returns the same sem_t, as glibc's does; the
+ *    last sem_close() of it frees it.
  *  - sem_init(pshared=0) keeps the fd of an anonymous semaphore in the
  *    sem_t: it dies with the process at the latest.
  *  - sem_init(pshared=1) creates an anonymous persistent semaphore and keeps
@@ -28,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -93,6 +95,80 @@ static int ksem_result(int ret)
 }
 
 
+/*
+ * sem_open() of a semaphore this process has open already returns the
+ * same sem_t, as glibc maps one file once: one reference per open, one
+ * sem_close() per reference.  The table is by kipc id.
+ */
+struct ksem_open {
+	struct ksem *k;
+	unsigned int refs;
+	struct ksem_open *next;
+};
+
+static struct ksem_open *ksem_opens;
+static pthread_mutex_t ksem_open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The sem_t of @fd's semaphore if open already (@fd is then closed). */
+static struct ksem *ksem_open_get(int fd)
+{
+	struct ksem_open *o;
+	struct kipc_stat st;
+	struct ksem *k;
+
+	if (kipc_stat(fd, &st))
+		return NULL;
+	pthread_mutex_lock(&ksem_open_lock);
+	for (o = ksem_opens; o; o = o->next)
+		if (o->k->id == st.id)
+			break;
+	if (o) {
+		o->refs++;
+		pthread_mutex_unlock(&ksem_open_lock);
+		close_nocancel(fd);
+		return o->k;
+	}
+	o = malloc(sizeof(*o));
+	k = calloc(1, sizeof(sem_t));
+	if (!o || !k) {
+		pthread_mutex_unlock(&ksem_open_lock);
+		free(o);
+		free(k);
+		close_nocancel(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	k->magic = KSEM_OPEN;
+	k->fd = fd;
+	k->id = st.id;
+	o->k = k;
+	o->refs = 1;
+	o->next = ksem_opens;
+	ksem_opens = o;
+	pthread_mutex_unlock(&ksem_open_lock);
+	return k;
+}
+
+/* Drop a reference to @k: true when it was the last. */
+static bool ksem_open_put(struct ksem *k)
+{
+	struct ksem_open **pp, *o;
+	bool last = true;
+
+	pthread_mutex_lock(&ksem_open_lock);
+	for (pp = &ksem_opens; (o = *pp); pp = &o->next)
+		if (o->k == k) {
+			last = !--o->refs;
+			if (last) {
+				*pp = o->next;
+				free(o);
+			}
+			break;
+		}
+	pthread_mutex_unlock(&ksem_open_lock);
+	return last;
+}
+
 KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
 	struct kipc_sem_attr attr = { .nsems = 1, .flags = KIPC_SEM_POSIX };
@@ -120,20 +196,12 @@ KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	attr.value = value;
 	/* sem_open(3) ignores the access mode: a semaphore is read-write. */
 	flags = open_flags((oflag & (O_CREAT | O_EXCL)) | O_RDWR);
-	k = calloc(1, sizeof(sem_t));
-	if (!k) {
-		errno = ENOMEM;
-		return SEM_FAILED;
-	}
 	fd = kipc_sem_open(kname, flags, (mode & 0777) & ~current_umask(),
 			   &attr);
-	if (fd < 0) {
-		free(k);
+	if (fd < 0)
 		return SEM_FAILED;
-	}
-	k->magic = KSEM_OPEN;
-	k->fd = fd;
-	return (sem_t *)k;
+	k = ksem_open_get(fd);
+	return k ? (sem_t *)k : SEM_FAILED;
 }
 
 KIPC_EXPORT int sem_close(sem_t *sem)
@@ -145,7 +213,9 @@ KIPC_EXPORT int sem_close(sem_t *sem)
 		errno = EINVAL;
 		return -1;
 	}
-	close(k->fd);
+	if (!ksem_open_put(k))
+		return 0;
+	close_nocancel(k->fd);
 	k->magic = 0;
 	free(k);
 	return 0;
@@ -212,7 +282,7 @@ KIPC_EXPORT int sem_destroy(sem_t *sem)
 	}
 	switch (k->magic) {
 	case KSEM_LOCAL:
-		close(k->fd);
+		close_nocancel(k->fd);
 		break;
 	case KSEM_SHARED:
 		ret = kipc_remove_id(KIPC_TYPE_SEM, k->id);
@@ -231,7 +301,7 @@ KIPC_EXPORT int sem_destroy(sem_t *sem)
 static int ksem_wait(sem_t *sem, int flags, clockid_t clock,
 		     const struct timespec *abstime)
 {
-	int fd = ksem_fd(sem);
+	int fd = ksem_fd(sem), ct, ret;
 
 	if (fd < 0)
 		return -1;
@@ -243,7 +313,13 @@ static int ksem_wait(sem_t *sem, int flags, clockid_t clock,
 		}
 		flags |= KIPC_F_ABSTIME;
 	}
-	return ksem_result(kipc_sem_wait(fd, flags, clock, abstime));
+	if (flags & KIPC_F_NONBLOCK)
+		return ksem_result(kipc_sem_wait(fd, flags, clock, abstime));
+	/* sem_wait and the timed ones are cancellation points, trywait not. */
+	ct = cancel_enter();
+	ret = kipc_sem_wait(fd, flags, clock, abstime);
+	cancel_leave(ct);
+	return ksem_result(ret);
 }
 
 KIPC_EXPORT int sem_wait(sem_t *sem)
@@ -347,10 +423,17 @@ KIPC_EXPORT int semget(key_t key, int nsems, int semflg)
 	return id;
 }
 
+/*
+ * semop and semtimedop are plain system calls in glibc, no cancellation
+ * points.  The operations and the timeout are read as the kernel reads
+ * them (copy_in()): a bad pointer is EFAULT.
+ */
 KIPC_EXPORT int semtimedop(int semid, struct sembuf *sops, size_t nsops,
 			   const struct timespec *timeout)
 {
-	struct kipc_sembuf ops[64], *kops = ops;
+	struct kipc_sembuf kops[KIPC_SEMOP_MAX];
+	struct sembuf ops[KIPC_SEMOP_MAX];
+	struct timespec ts;
 	size_t i;
 	int fd, ret;
 
@@ -363,33 +446,31 @@ KIPC_EXPORT int semtimedop(int semid, struct sembuf *sops, size_t nsops,
 		errno = E2BIG;
 		return -1;
 	}
-	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-			timeout->tv_nsec >= 1000000000)) {
-		errno = EINVAL;
+	if (copy_in(ops, sops, nsops * sizeof(*sops)))
 		return -1;
+	if (timeout) {
+		if (copy_in(&ts, timeout, sizeof(ts)))
+			return -1;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
+		    ts.tv_nsec >= 1000000000) {
+			errno = EINVAL;
+			return -1;
+		}
 	}
 	fd = id_fd(KIPC_TYPE_SEM, semid);
 	if (fd < 0)
 		return -1;
-	if (nsops > sizeof(ops) / sizeof(ops[0])) {
-		kops = calloc(nsops, sizeof(*kops));
-		if (!kops) {
-			errno = ENOMEM;
-			return -1;
-		}
-	}
 	for (i = 0; i < nsops; i++) {
 		memset(&kops[i], 0, sizeof(kops[i]));
-		kops[i].num = sops[i].sem_num;
-		kops[i].delta = sops[i].sem_op;
-		if (sops[i].sem_flg & SEM_UNDO)
+		kops[i].num = ops[i].sem_num;
+		kops[i].delta = ops[i].sem_op;
+		if (ops[i].sem_flg & SEM_UNDO)
 			kops[i].flags |= KIPC_SEMOP_UNDO;
-		if (sops[i].sem_flg & IPC_NOWAIT)
+		if (ops[i].sem_flg & IPC_NOWAIT)
 			kops[i].flags |= KIPC_SEMOP_NOWAIT;
 	}
-	ret = kipc_semop(fd, kops, nsops, 0, CLOCK_MONOTONIC, timeout);
-	if (kops != ops)
-		free(kops);
+	ret = kipc_semop(fd, kops, nsops, 0, CLOCK_MONOTONIC,
+			 timeout ? &ts : NULL);
 	/* semtimedop(2) reports an expired timeout as EAGAIN. */
 	if (ret < 0 && errno == ETIMEDOUT)
 		errno = EAGAIN;
