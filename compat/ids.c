@@ -11,6 +11,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +28,19 @@
  */
 #define ID_TABLE_SIZE	1024
 
+/*
+ * The kernel checks an fd's access when it is opened; SysV checks the
+ * caller's credentials on every call.  So an entry records the effective
+ * ids it was opened with, and a call made with others (a process that
+ * dropped privileges after its first call) reopens the id, which checks
+ * them again.
+ */
 struct id_entry {
 	uint32_t id;
 	enum kipc_type type;
 	int fd;
+	uid_t euid;
+	gid_t egid;
 	struct id_entry *next;
 };
 
@@ -65,7 +76,7 @@ void id_forget(uint32_t id)
 	for (p = &id_table[id % ID_TABLE_SIZE]; (e = *p); p = &e->next) {
 		if (e->id == id) {
 			*p = e->next;
-			close(e->fd);
+			close_nocancel(e->fd);
 			free(e);
 			break;
 		}
@@ -82,6 +93,8 @@ void id_remember(enum kipc_type type, uint32_t id, int fd)
 	e->id = id;
 	e->type = type;
 	e->fd = fd;
+	e->euid = geteuid();
+	e->egid = getegid();
 	pthread_mutex_lock(&id_lock);
 	e->next = id_table[id % ID_TABLE_SIZE];
 	id_table[id % ID_TABLE_SIZE] = e;
@@ -90,7 +103,10 @@ void id_remember(enum kipc_type type, uint32_t id, int fd)
 
 int id_fd(enum kipc_type type, int id)
 {
+	uid_t euid = geteuid();
+	gid_t egid = getegid();
 	struct id_entry *e;
+	bool stale = false;
 	int fd = -1;
 
 	if (id < 0) {
@@ -101,9 +117,14 @@ int id_fd(enum kipc_type type, int id)
 	for (e = id_table[id % ID_TABLE_SIZE]; e; e = e->next)
 		if (e->id == (uint32_t)id) {
 			fd = e->type == type ? e->fd : -2;
+			stale = e->euid != euid || e->egid != egid;
 			break;
 		}
 	pthread_mutex_unlock(&id_lock);
+	if (fd >= 0 && stale) {
+		id_forget(id);
+		fd = -1;
+	}
 	if (fd >= 0)
 		return fd;
 	if (fd == -2) {
@@ -183,6 +204,13 @@ static key_t key_of(const struct kipc_stat *st, const char *fmt)
 int id_stat(int id, int fd, const char *fmt, struct kipc_stat *st,
 	    struct ipc_perm *perm)
 {
+	int fl = fcntl(fd, F_GETFL);
+
+	/* IPC_STAT needs read permission: an fd opened for reading. */
+	if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY) {
+		errno = EACCES;
+		return -1;
+	}
 	if (kipc_stat(fd, st))
 		return id_result(id, -1);
 	if (st->flags & KIPC_STAT_REMOVED) {
