@@ -27,7 +27,10 @@ extern "C" {
 #endif
 
 /*
- * The process's /dev/kipc descriptor, opened on first use.  Returns -1 with
+ * The process's /dev/kipc descriptor, opened on first use, close-on-exec,
+ * and moved away from the low numbers a program expects its own open()
+ * calls to get (to half the RLIMIT_NOFILE soft limit, at most 1024).
+ * Returns -1 with
  * errno ENOSYS when the module is not loaded (ENOENT or ENXIO from open),
  * or the open's own errno otherwise.
  */
