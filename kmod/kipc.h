@@ -122,6 +122,7 @@ struct kipc_object {
 	struct hlist_node name_node;
 	char *name;			/* NULL once unlinked or if anonymous */
 	bool persist;			/* registered without a name */
+	bool sysv;			/* KIPC_O_SYSV: checks every call */
 	/*
 	 * The id maps to this object.  Written only by holders of a
 	 * reference, so the release path may read it without the lock.
@@ -173,6 +174,7 @@ int kipc_remove_object(struct kipc_object *obj);
 long kipc_object_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int kipc_object_release(struct inode *inode, struct file *file);
 bool kipc_may_access(struct kipc_object *obj, int may);
+int kipc_call_may(struct kipc_object *obj, int may);
 void kipc_fill_info(struct kipc_info *info);
 void kipc_reap_dead_namespaces(void);
 int kipc_core_init(void);

@@ -33,7 +33,7 @@
 
 #define KIPC_O_VALID	(KIPC_O_ACCMODE | KIPC_O_CREAT | KIPC_O_EXCL | \
 			 KIPC_O_NONBLOCK | KIPC_O_CLOEXEC | KIPC_O_BY_ID | \
-			 KIPC_O_PERSIST)
+			 KIPC_O_PERSIST | KIPC_O_SYSV)
 
 struct kipc_counters kipc_counters;
 
@@ -383,6 +383,17 @@ bool kipc_may_access(struct kipc_object *obj, int may)
 	return ns_capable(obj->kns->ipc_ns->user_ns, CAP_IPC_OWNER);
 }
 
+/*
+ * A call on a KIPC_O_SYSV object: the caller's credentials now, as
+ * ipcperms() checks them on every SysV call.  Others rely on the fd.
+ */
+int kipc_call_may(struct kipc_object *obj, int may)
+{
+	if (!obj->sysv || kipc_may_access(obj, may))
+		return 0;
+	return -EACCES;
+}
+
 static int kipc_open_may(u32 flags)
 {
 	switch (flags & KIPC_O_ACCMODE) {
@@ -471,6 +482,7 @@ static struct file *kipc_create_locked(struct kipc_ns *kns,
 	obj->gid = current_egid();
 	obj->cgid = obj->gid;
 	obj->mode = req->mode & 0777;
+	obj->sysv = req->flags & KIPC_O_SYSV;
 	obj->cpid = get_pid(task_tgid(current));
 	obj->ctime = ktime_get_real();
 

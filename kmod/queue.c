@@ -1037,6 +1037,9 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 		return -EOPNOTSUPP;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	ret = kipc_call_may(&q->obj, MAY_WRITE);
+	if (ret)
+		return ret;
 	if (xfer->count > KIPC_XFER_MAX ||
 	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
 		return -EINVAL;
@@ -1096,11 +1099,15 @@ static int kipc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer
 				 struct kipc_deadline *dl)
 {
 	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	int ret;
 
 	if (q->ring)
 		return -EOPNOTSUPP;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	ret = kipc_call_may(&q->obj, MAY_READ);
+	if (ret)
+		return ret;
 	if (xfer->count > KIPC_XFER_MAX ||
 	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME |
 			     KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |

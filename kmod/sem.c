@@ -1298,6 +1298,9 @@ static long kipc_sem_op(struct file *file, struct kipc_semop __user *uarg)
 	ret = -EBADF;
 	if (!(file->f_mode & (alter ? FMODE_WRITE : FMODE_READ)))
 		goto out;
+	ret = kipc_call_may(&s->obj, alter ? MAY_WRITE : MAY_READ);
+	if (ret)
+		goto out;
 
 	ret = kipc_sem_do(s, sops, req.nops, undo, &dl);
 out:
@@ -1317,6 +1320,8 @@ static long kipc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	if (kipc_call_may(&s->obj, MAY_READ))
+		return -EACCES;
 	if (copy_from_user(&v, uarg, sizeof(v)))
 		return -EFAULT;
 	if (v.num >= s->nsems)
@@ -1349,6 +1354,8 @@ static long kipc_sem_setval(struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	if (kipc_call_may(&s->obj, MAY_WRITE))
+		return -EACCES;
 	if (copy_from_user(&v, uarg, sizeof(v)))
 		return -EFAULT;
 	if (v.num >= s->nsems || v.reserved)
@@ -1383,6 +1390,8 @@ static long kipc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	if (kipc_call_may(&s->obj, MAY_READ))
+		return -EACCES;
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.reserved || req.count < s->nsems)
@@ -1419,6 +1428,8 @@ static long kipc_sem_setall(struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	if (kipc_call_may(&s->obj, MAY_WRITE))
+		return -EACCES;
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.reserved || req.count != s->nsems)
