@@ -149,12 +149,13 @@ int id_get(enum kipc_type type, const char *fmt, key_t key, int flg,
 	uint32_t id = 0;
 	int flags = KIPC_O_CLOEXEC, fd;
 
+	/* The object checks every call, as SysV does (kmod: KIPC_O_SYSV). */
 	if (flg & IPC_CREAT)
-		flags |= KIPC_O_CREAT;
+		flags |= KIPC_O_CREAT | KIPC_O_SYSV;
 	if (flg & IPC_EXCL)
 		flags |= KIPC_O_EXCL;
 	if (key == IPC_PRIVATE) {
-		flags |= KIPC_O_CREAT | KIPC_O_PERSIST;
+		flags |= KIPC_O_CREAT | KIPC_O_PERSIST | KIPC_O_SYSV;
 		fd = open_any_access(type, NULL, 0, flags, flg & 0777, attr, &id);
 	} else {
 		snprintf(name, sizeof(name), fmt, (unsigned int)key);

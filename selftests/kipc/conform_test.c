@@ -642,11 +642,12 @@ TEST(semtimedop_bad_timeout_is_efault)
 TEST(msgsnd_after_dropping_privileges_is_eacces)
 {
 	struct { long type; char text[8]; } m = { 1, "x" };
-	int id = msgget(IPC_PRIVATE, 0600);
+	int id;
 	pid_t pid;
 
 	if (!kt_is_root())
 		SKIP(return, "needs root to drop privileges");
+	id = msgget(IPC_PRIVATE, 0600);
 	ASSERT_LE(0, id);
 	ASSERT_EQ(0, msgsnd(id, &m, 1, 0));
 	pid = fork();
@@ -662,14 +663,51 @@ TEST(msgsnd_after_dropping_privileges_is_eacces)
 	msgctl(id, IPC_RMID, NULL);
 }
 
+/* A mode the owner takes away stops the other user's next call. */
+TEST(msgsnd_after_the_owner_revokes_access_is_eacces)
+{
+	struct { long type; char text[8]; } m = { 1, "x" };
+	int id, sock[2];
+	struct msqid_ds ds;
+	pid_t pid;
+	char c;
+
+	if (!kt_is_root())
+		SKIP(return, "needs root to make another user's queue");
+	id = msgget(IPC_PRIVATE, 0666);
+	ASSERT_LE(0, id);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sock));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (kt_become_nobody() || msgsnd(id, &m, 1, IPC_NOWAIT))
+			_exit(100);
+		if (write(sock[1], "1", 1) != 1 || read(sock[1], &c, 1) != 1)
+			_exit(101);
+		if (msgsnd(id, &m, 1, IPC_NOWAIT) == 0)
+			_exit(0);
+		_exit(errno);
+	}
+	ASSERT_EQ(1, read(sock[0], &c, 1));
+	ASSERT_EQ(0, msgctl(id, IPC_STAT, &ds));
+	ds.msg_perm.mode = 0600;
+	ASSERT_EQ(0, msgctl(id, IPC_SET, &ds));
+	ASSERT_EQ(1, write(sock[0], "2", 1));
+	EXPECT_EQ(EACCES, kt_wait(pid));
+	close(sock[0]);
+	close(sock[1]);
+	msgctl(id, IPC_RMID, NULL);
+}
+
 TEST(ipc_stat_without_read_permission_is_eacces)
 {
 	struct msqid_ds ds;
-	int id = msgget(IPC_PRIVATE, 0622);
+	int id;
 	pid_t pid;
 
 	if (!kt_is_root())
 		SKIP(return, "needs root to make another user's queue");
+	id = msgget(IPC_PRIVATE, 0622);
 	ASSERT_LE(0, id);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -686,11 +724,12 @@ TEST(ipc_stat_without_read_permission_is_eacces)
 
 TEST(ipc_rmid_by_non_owner_is_eperm)
 {
-	int id = msgget(IPC_PRIVATE, 0666);
+	int id;
 	pid_t pid;
 
 	if (!kt_is_root())
 		SKIP(return, "needs root to make another user's queue");
+	id = msgget(IPC_PRIVATE, 0666);
 	ASSERT_LE(0, id);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -708,11 +747,12 @@ TEST(ipc_rmid_by_non_owner_is_eperm)
 TEST(ipc_set_by_non_owner_is_eperm)
 {
 	struct msqid_ds ds;
-	int id = msgget(IPC_PRIVATE, 0666);
+	int id;
 	pid_t pid;
 
 	if (!kt_is_root())
 		SKIP(return, "needs root to make another user's queue");
+	id = msgget(IPC_PRIVATE, 0666);
 	ASSERT_LE(0, id);
 	ASSERT_EQ(0, msgctl(id, IPC_STAT, &ds));
 	pid = fork();
@@ -760,6 +800,167 @@ TEST(msg_next_id_steers_only_the_kernels_ids)
 		fprintf(f, "-1\n");
 		fclose(f);
 	}
+}
+
+/*
+ * ipcs(1) walks MSG_INFO's highest index with MSG_STAT.  kipc has no
+ * index table: MSG_STAT (SEM_, SHM_, and the _ANY forms) is EINVAL, and
+ * kipcs(8) lists the objects (kipc_compat(7)).
+ */
+TEST(msg_stat_by_index_finds_the_queue)
+{
+	struct msqid_ds ds;
+	int id = msgget(IPC_PRIVATE, 0600), max, i, found = -1;
+
+	ASSERT_LE(0, id);
+	max = msgctl(0, MSG_INFO, (struct msqid_ds *)&(struct msginfo){ 0 });
+	ASSERT_LE(0, max);
+	for (i = 0; i <= max && found < 0; i++)
+		if (msgctl(i, MSG_STAT, &ds) == id)
+			found = i;
+	if (routed()) {
+		EXPECT_EQ(-1, msgctl(0, MSG_STAT, &ds));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, found);
+	} else {
+		EXPECT_LE(0, found);
+	}
+	msgctl(id, IPC_RMID, NULL);
+}
+
+/* MSG_COPY (CONFIG_CHECKPOINT_RESTORE) copies the nth message; not kipc. */
+TEST(msg_copy_copies_without_taking)
+{
+	struct { long type; char text[8]; } m = { 5, "x" };
+	int id = msgget(IPC_PRIVATE, 0600);
+	ssize_t n;
+
+	ASSERT_LE(0, id);
+	ASSERT_EQ(0, msgsnd(id, &m, 1, 0));
+	n = msgrcv(id, &m, sizeof(m.text), 0, IPC_NOWAIT | MSG_COPY);
+	if (routed()) {
+		EXPECT_EQ(-1, n);
+		EXPECT_EQ(EINVAL, errno);
+	} else if (n < 0 && errno == ENOSYS) {
+		SKIP(goto out, "no MSG_COPY in this kernel");
+	} else {
+		EXPECT_EQ(1, n);
+	}
+	EXPECT_EQ(1, msgrcv(id, &m, sizeof(m.text), 0, IPC_NOWAIT));
+out:
+	msgctl(id, IPC_RMID, NULL);
+}
+
+/* IPC_INFO's shmmax is a real limit: one byte more is EINVAL. */
+TEST(shmget_past_ipc_info_shmmax_is_einval)
+{
+	struct shminfo si;
+
+	ASSERT_LE(0, shmctl(0, IPC_INFO, (struct shmid_ds *)&si));
+	ASSERT_LT(0, si.shmmax);
+	if (si.shmmax == ~0UL)
+		SKIP(return, "no size above shmmax");
+	EXPECT_EQ(-1, shmget(IPC_PRIVATE, si.shmmax + 1, IPC_CREAT | 0600));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* SHM_LOCK sets SHM_LOCKED in the mode; kipc accepts it and sets none. */
+TEST(shm_lock_sets_the_locked_bit)
+{
+	int id = shmget(IPC_PRIVATE, 4096, 0600);
+	struct shmid_ds ds;
+
+	ASSERT_LE(0, id);
+	if (shmctl(id, SHM_LOCK, NULL)) {
+		shmctl(id, IPC_RMID, NULL);
+		SKIP(return, "SHM_LOCK refused: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, shmctl(id, IPC_STAT, &ds));
+	if (routed()) {
+		EXPECT_EQ(0, ds.shm_perm.mode & SHM_LOCKED);
+	} else {
+		EXPECT_EQ(SHM_LOCKED, ds.shm_perm.mode & SHM_LOCKED);
+	}
+	EXPECT_EQ(0, shmctl(id, SHM_UNLOCK, NULL));
+	shmctl(id, IPC_RMID, NULL);
+}
+
+/* remap_file_pages(2) works on an attached segment; not on kipc's. */
+TEST(remap_file_pages_on_a_segment)
+{
+	int id = shmget(IPC_PRIVATE, 2 * 4096, 0600), ret;
+	char *p;
+
+	ASSERT_LE(0, id);
+	p = shmat(id, NULL, 0);
+	ASSERT_NE((void *)-1, p);
+	ret = remap_file_pages(p, 4096, 0, 1, 0);
+	if (routed()) {
+		EXPECT_EQ(-1, ret);
+	} else {
+		EXPECT_EQ(0, ret) TH_LOG("%m");
+	}
+	shmdt(p);
+	shmctl(id, IPC_RMID, NULL);
+}
+
+struct fifo_waiter {
+	sem_t *sem;
+	atomic_int *order;
+	int woke;		/* 1: first to get a count, 2: second */
+};
+
+static void *fifo_wait(void *arg)
+{
+	struct fifo_waiter *w = arg;
+
+	if (sem_wait(w->sem) == 0)
+		w->woke = atomic_fetch_add(w->order, 1) + 1;
+	return NULL;
+}
+
+/*
+ * Under SCHED_FIFO glibc's futex wakes the highest-priority waiter first;
+ * kipc wakes waiters in the order they came (kipc_compat(7)).
+ */
+TEST(sem_post_wakes_by_priority_under_sched_fifo)
+{
+	struct fifo_waiter low, high;
+	struct sched_param sp;
+	atomic_int order = 0;
+	pthread_attr_t attr;
+	pthread_t tl, th;
+	sem_t s;
+
+	ASSERT_EQ(0, sem_init(&s, 0, 0));
+	low = (struct fifo_waiter){ .sem = &s, .order = &order };
+	high = low;
+	pthread_attr_init(&attr);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+	sp.sched_priority = 10;
+	pthread_attr_setschedparam(&attr, &sp);
+	if (pthread_create(&tl, &attr, fifo_wait, &low))
+		SKIP(return, "SCHED_FIFO threads need CAP_SYS_NICE");
+	usleep(100000);			/* the low one waits first */
+	sp.sched_priority = 20;
+	pthread_attr_setschedparam(&attr, &sp);
+	ASSERT_EQ(0, pthread_create(&th, &attr, fifo_wait, &high));
+	usleep(100000);
+	ASSERT_EQ(0, sem_post(&s));
+	usleep(200000);
+	ASSERT_EQ(0, sem_post(&s));
+	join_within(tl);
+	join_within(th);
+	if (routed()) {
+		EXPECT_EQ(1, low.woke);
+		EXPECT_EQ(2, high.woke);
+	} else {
+		EXPECT_EQ(1, high.woke);
+		EXPECT_EQ(2, low.woke);
+	}
+	pthread_attr_destroy(&attr);
+	sem_destroy(&s);
 }
 
 /*
