@@ -59,7 +59,7 @@ enum backend which(void);
 	X(ftruncate) X(ftruncate64) X(fstat) X(fstat64) X(fchmod)	\
 	X(fchown) X(posix_fallocate) X(posix_fallocate64) X(fallocate)	\
 	X(fallocate64) X(fstatfs) X(fstatfs64) X(fcntl) X(fcntl64)	\
-	X(close) X(closefrom) X(close_range) X(dup2) X(dup3)
+	X(close) X(closefrom) X(close_range) X(dup2) X(dup3) X(read)
 
 struct stock_calls {
 #define STOCK_MEMBER(name) __typeof__(&name) name;
@@ -103,6 +103,30 @@ const char *posix_obj_name(const char *name, size_t max);
 
 /* O_* open flags -> KIPC_O_*, close-on-exec always. */
 int open_flags(int oflag);
+
+/*
+ * Cancellation as glibc has it.  The blocking calls that glibc makes
+ * cancellation points (mq send and receive, sem_wait and its timed forms,
+ * msgsnd, msgrcv) put their one blocking ioctl between cancel_enter() and
+ * cancel_leave(): a pending or arriving cancel acts there, and a cancel
+ * that interrupts the ioctl leaves the message or count where it was.
+ * Every other call must not be one, so the libc calls the layer makes
+ * for itself that are (open, close, read, write) go through
+ * nocancel_begin() and nocancel_end(), or close_nocancel().
+ */
+int cancel_enter(void);
+void cancel_leave(int old);
+int nocancel_begin(void);
+void nocancel_end(int old);
+void close_nocancel(int fd);
+
+/*
+ * Copy between the caller's memory and ours without faulting: EFAULT
+ * (-1) where the kernel would refuse the address, as the stock system
+ * calls report a bad pointer.
+ */
+int copy_in(void *dst, const void *src, size_t len);
+int copy_out(void *dst, const void *src, size_t len);
 
 /* ----------------------------------------------- SysV ids (ids.c) */
 

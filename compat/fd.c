@@ -69,7 +69,13 @@ int region_truncate(int fd, off_t length)
 	}
 	if ((uint64_t)length == st.region.size)
 		return 0;
-	return kipc_region_resize(fd, length);
+	if (kipc_region_resize(fd, length)) {
+		/* Not open for writing: EINVAL, as ftruncate(2) on a file. */
+		if (errno == EBADF)
+			errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 KIPC_EXPORT int ftruncate(int fd, off_t length)

@@ -11,6 +11,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +28,19 @@
  */
 #define ID_TABLE_SIZE	1024
 
+/*
+ * The kernel checks an fd's access when it is opened; SysV checks the
+ * caller's credentials on every call.  So an entry records the effective
+ * ids it was opened with, and a call made with others (a process that
+ * dropped privileges after its first call) reopens the id, which checks
+ * them again.
+ */
 struct id_entry {
 	uint32_t id;
 	enum kipc_type type;
 	int fd;
+	uid_t euid;
+	gid_t egid;
 	struct id_entry *next;
 };
 
@@ -75,7 +86,7 @@ void id_forget(uint32_t id)
 	/* Ours no longer, then closed (close.c must not see it as ours). */
 	if (fd >= 0) {
 		fd_disown(fd);
-		close(fd);
+		close_nocancel(fd);
 	}
 }
 
@@ -89,6 +100,8 @@ void id_remember(enum kipc_type type, uint32_t id, int fd)
 	e->type = type;
 	e->fd = fd;
 	fd_own(fd);
+	e->euid = geteuid();
+	e->egid = getegid();
 	pthread_mutex_lock(&id_lock);
 	e->next = id_table[id % ID_TABLE_SIZE];
 	id_table[id % ID_TABLE_SIZE] = e;
@@ -117,8 +130,11 @@ void ids_fds_gone(int lo, int hi)
 
 int id_fd(enum kipc_type type, int id)
 {
+	uid_t euid = geteuid();
+	gid_t egid = getegid();
 	struct id_entry *e;
 	int fd = -1, gone = 0;
+	bool stale = false;
 
 	if (id < 0) {
 		errno = EINVAL;
@@ -129,9 +145,14 @@ int id_fd(enum kipc_type type, int id)
 		if (e->id == (uint32_t)id) {
 			fd = e->type == type ? e->fd : -2;
 			gone = fd == -1;
+			stale = e->euid != euid || e->egid != egid;
 			break;
 		}
 	pthread_mutex_unlock(&id_lock);
+	if (fd >= 0 && stale) {
+		id_forget(id);
+		fd = -1;
+	}
 	if (fd >= 0)
 		return fd;
 	if (fd == -2) {
@@ -162,12 +183,13 @@ int id_get(enum kipc_type type, const char *fmt, key_t key, int flg,
 	uint32_t id = 0;
 	int flags = KIPC_O_CLOEXEC, fd;
 
+	/* The object checks every call, as SysV does (kmod: KIPC_O_SYSV). */
 	if (flg & IPC_CREAT)
-		flags |= KIPC_O_CREAT;
+		flags |= KIPC_O_CREAT | KIPC_O_SYSV;
 	if (flg & IPC_EXCL)
 		flags |= KIPC_O_EXCL;
 	if (key == IPC_PRIVATE) {
-		flags |= KIPC_O_CREAT | KIPC_O_PERSIST;
+		flags |= KIPC_O_CREAT | KIPC_O_PERSIST | KIPC_O_SYSV;
 		fd = open_any_access(type, NULL, 0, flags, flg & 0777, attr, &id);
 	} else {
 		snprintf(name, sizeof(name), fmt, (unsigned int)key);
@@ -217,6 +239,13 @@ static key_t key_of(const struct kipc_stat *st, const char *fmt)
 int id_stat(int id, int fd, const char *fmt, struct kipc_stat *st,
 	    struct ipc_perm *perm)
 {
+	int fl = fcntl(fd, F_GETFL);
+
+	/* IPC_STAT needs read permission: an fd opened for reading. */
+	if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY) {
+		errno = EACCES;
+		return -1;
+	}
 	if (kipc_stat(fd, st))
 		return id_result(id, -1);
 	if (st->flags & KIPC_STAT_REMOVED) {

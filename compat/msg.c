@@ -30,21 +30,31 @@ KIPC_EXPORT int msgget(key_t key, int msgflg)
 	return id_get(KIPC_TYPE_QUEUE, SYSV_MSG_FMT, key, msgflg, &qa);
 }
 
+/*
+ * msgsnd and msgrcv are cancellation points in glibc (cancel_enter());
+ * msgp is the caller's, read and written as the kernel would (copy_in(),
+ * copy_out()): EFAULT, not a fault in the layer.
+ */
 KIPC_EXPORT int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)
 {
-	const long *mtype = msgp;
-	int fd, ret;
+	const long *umtype = msgp;
+	int fd, ret, ct;
+	long mtype;
 
 	ROUTE(-1, msgsnd, msqid, msgp, msgsz, msgflg);
 	fd = id_fd(KIPC_TYPE_QUEUE, msqid);
 	if (fd < 0)
 		return -1;
-	if (*mtype < 1) {
+	if (copy_in(&mtype, umtype, sizeof(mtype)))
+		return -1;
+	if (mtype < 1) {
 		errno = EINVAL;
 		return -1;
 	}
-	ret = kipc_send(fd, mtype + 1, msgsz, 0, *mtype,
+	ct = cancel_enter();
+	ret = kipc_send(fd, umtype + 1, msgsz, 0, mtype,
 			(msgflg & IPC_NOWAIT) ? KIPC_F_NONBLOCK : 0);
+	cancel_leave(ct);
 	if (ret < 0 && errno == EMSGSIZE)
 		errno = EINVAL;
 	return id_result(msqid, ret);
@@ -53,8 +63,8 @@ KIPC_EXPORT int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg)
 KIPC_EXPORT ssize_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp,
 			   int msgflg)
 {
-	int flags = KIPC_F_SYSV, fd;
-	long *mtype = msgp;
+	int flags = KIPC_F_SYSV, fd, ct;
+	long *umtype = msgp, mtype;
 	ssize_t ret;
 
 	ROUTE(-1, msgrcv, msqid, msgp, msgsz, msgtyp, msgflg);
@@ -71,7 +81,12 @@ KIPC_EXPORT ssize_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp,
 		flags |= KIPC_F_NOERROR;
 	if (msgflg & MSG_EXCEPT)
 		flags |= KIPC_F_EXCEPT;
-	ret = kipc_receive(fd, mtype + 1, msgsz, NULL, msgtyp, mtype, flags);
+	ct = cancel_enter();
+	ret = kipc_receive(fd, umtype + 1, msgsz, NULL, msgtyp, &mtype, flags);
+	cancel_leave(ct);
+	/* As ipc/msg.c: the message is gone even if its type cannot land. */
+	if (ret >= 0 && copy_out(umtype, &mtype, sizeof(mtype)))
+		return -1;
 	return id_result(msqid, ret);
 }
 

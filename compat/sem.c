@@ -5,8 +5,9 @@
  *
  * Named semaphores are kipc objects: sem_open() returns a handle of ours
  * holding the fd and the id of the named kipc semaphore ("/name" is the
- * kipc name "name").  Each call returns a new handle, as each sem_close()
- * frees one; the object is the same.  The handles live in an arena of
+ * kipc name "name").  Opening a semaphore this process has open returns
+ * the same handle, as glibc's does (one reference per sem_open(), the last
+ * sem_close() frees it).  The handles live in an arena of
  * ours (one reservation, touched as used), so that a sem_t * is known to be
  * ours by its address alone.  A handle whose fd a daemon closed (close.c)
  * reopens the semaphore by id on its next use.
@@ -62,6 +63,7 @@ struct ksem {
 	uint32_t id;
 	_Atomic int32_t fd;	/* -1: closed behind our back, reopen by id */
 	uint32_t next;		/* free list: index + 1 of the next free slot */
+	uint32_t refs;		/* under arena_lock: sem_open()s not closed */
 };
 
 union ksem_slot {
@@ -92,13 +94,13 @@ static inline bool ksem_ours(const sem_t *sem)
 	return base && (uintptr_t)sem - base < KSEM_BYTES;
 }
 
-static struct ksem *ksem_alloc(void)
+/* A free handle, under arena_lock; NULL with ENOMEM. */
+static struct ksem *ksem_alloc_locked(void)
 {
 	union ksem_slot *slots;
 	struct ksem *k = NULL;
 	void *p;
 
-	pthread_mutex_lock(&arena_lock);
 	if (!atomic_load_explicit(&arena, memory_order_relaxed)) {
 		p = mmap(NULL, KSEM_BYTES, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -116,21 +118,9 @@ static struct ksem *ksem_alloc(void)
 		k = &slots[arena_used++].k;
 	}
 out:
-	pthread_mutex_unlock(&arena_lock);
 	if (!k)
 		errno = ENOMEM;
 	return k;
-}
-
-static void ksem_free(struct ksem *k)
-{
-	union ksem_slot *slots = (union ksem_slot *)atomic_load(&arena);
-
-	pthread_mutex_lock(&arena_lock);
-	k->magic = 0;
-	k->next = arena_free;
-	arena_free = (uint32_t)((union ksem_slot *)k - slots) + 1;
-	pthread_mutex_unlock(&arena_lock);
 }
 
 void ksem_fds_gone(int lo, int hi)
@@ -171,7 +161,7 @@ static int ksem_fd(sem_t *sem)
 		return -1;
 	}
 	if (!atomic_compare_exchange_strong(&k->fd, &old, fd)) {
-		close(fd);	/* another thread reopened it first */
+		close_nocancel(fd);	/* another thread reopened it first */
 		return old;
 	}
 	fd_own(fd);
@@ -186,6 +176,78 @@ static int ksem_result(int ret)
 	return ret < 0 ? -1 : 0;
 }
 
+
+/*
+ * sem_open() of a semaphore this process has open already returns the
+ * same handle, as glibc maps one file once: one reference per open, one
+ * sem_close() per reference.  A live handle is found by its kipc id.
+ * Returns the handle of @id, whose new fd @fd is then ours or closed.
+ */
+static struct ksem *ksem_get(uint32_t id, int fd)
+{
+	union ksem_slot *slots;
+	struct ksem *k = NULL;
+	uint32_t i;
+	bool spare = false;
+
+	pthread_mutex_lock(&arena_lock);
+	slots = (union ksem_slot *)atomic_load_explicit(&arena,
+							memory_order_relaxed);
+	for (i = 0; slots && i < arena_used; i++) {
+		if (slots[i].k.magic == KSEM_OPEN && slots[i].k.id == id) {
+			int gone = -1;
+
+			k = &slots[i].k;
+			k->refs++;
+			/* Its fd closed behind our back: take the new one. */
+			spare = !atomic_compare_exchange_strong(&k->fd, &gone,
+								fd);
+			if (!spare)
+				fd_own(fd);
+			break;
+		}
+	}
+	if (!k) {
+		k = ksem_alloc_locked();
+		if (k) {
+			k->id = id;
+			atomic_store(&k->fd, fd);
+			k->refs = 1;
+			k->magic = KSEM_OPEN;
+			fd_own(fd);
+		}
+	}
+	pthread_mutex_unlock(&arena_lock);
+	/* Closed outside the lock: close() takes it when an fd is ours. */
+	if (!k || spare) {
+		int err = errno;
+
+		close_nocancel(fd);
+		errno = err;
+	}
+	return k;
+}
+
+/*
+ * Drop a reference to @k: true when it was the last, the handle freed and
+ * its fd (or -1) left in @fd for the caller to close.
+ */
+static bool ksem_put(struct ksem *k, int *fd)
+{
+	union ksem_slot *slots = (union ksem_slot *)atomic_load(&arena);
+	bool last;
+
+	pthread_mutex_lock(&arena_lock);
+	last = !--k->refs;
+	if (last) {
+		*fd = atomic_exchange(&k->fd, -1);
+		k->magic = 0;
+		k->next = arena_free;
+		arena_free = (uint32_t)((union ksem_slot *)k - slots) + 1;
+	}
+	pthread_mutex_unlock(&arena_lock);
+	return last;
+}
 
 KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 {
@@ -215,23 +277,12 @@ KIPC_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 	attr.value = value;
 	/* sem_open(3) ignores the access mode: a semaphore is read-write. */
 	flags = open_flags((oflag & (O_CREAT | O_EXCL)) | O_RDWR);
-	k = ksem_alloc();
-	if (!k)
-		return SEM_FAILED;
 	fd = kipc_open(KIPC_TYPE_SEM, kname, flags,
 		       (mode & 0777) & ~current_umask(), &attr, &id);
-	if (fd < 0) {
-		int err = errno;
-
-		ksem_free(k);
-		errno = err;
+	if (fd < 0)
 		return SEM_FAILED;
-	}
-	k->id = id;
-	atomic_store(&k->fd, fd);
-	k->magic = KSEM_OPEN;
-	fd_own(fd);
-	return (sem_t *)k;
+	k = ksem_get(id, fd);
+	return k ? (sem_t *)k : SEM_FAILED;
 }
 
 KIPC_EXPORT int sem_close(sem_t *sem)
@@ -245,11 +296,11 @@ KIPC_EXPORT int sem_close(sem_t *sem)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = atomic_exchange(&k->fd, -1);
-	ksem_free(k);
+	if (!ksem_put(k, &fd))
+		return 0;
 	if (fd >= 0) {
 		fd_disown(fd);
-		close(fd);
+		close_nocancel(fd);
 	}
 	return 0;
 }
@@ -271,7 +322,7 @@ KIPC_EXPORT int sem_unlink(const char *name)
 static int ksem_wait(sem_t *sem, int flags, clockid_t clock,
 		     const struct timespec *abstime)
 {
-	int fd = ksem_fd(sem);
+	int fd = ksem_fd(sem), ct, ret;
 
 	if (fd < 0)
 		return -1;
@@ -283,7 +334,13 @@ static int ksem_wait(sem_t *sem, int flags, clockid_t clock,
 		}
 		flags |= KIPC_F_ABSTIME;
 	}
-	return ksem_result(kipc_sem_wait(fd, flags, clock, abstime));
+	if (flags & KIPC_F_NONBLOCK)
+		return ksem_result(kipc_sem_wait(fd, flags, clock, abstime));
+	/* sem_wait and the timed ones are cancellation points, trywait not. */
+	ct = cancel_enter();
+	ret = kipc_sem_wait(fd, flags, clock, abstime);
+	cancel_leave(ct);
+	return ksem_result(ret);
 }
 
 KIPC_EXPORT int sem_wait(sem_t *sem)
@@ -393,10 +450,17 @@ KIPC_EXPORT int semget(key_t key, int nsems, int semflg)
 	return id;
 }
 
+/*
+ * semop and semtimedop are plain system calls in glibc, no cancellation
+ * points.  The operations and the timeout are read as the kernel reads
+ * them (copy_in()): a bad pointer is EFAULT.
+ */
 KIPC_EXPORT int semtimedop(int semid, struct sembuf *sops, size_t nsops,
 			   const struct timespec *timeout)
 {
-	struct kipc_sembuf ops[64], *kops = ops;
+	struct kipc_sembuf kops[KIPC_SEMOP_MAX];
+	struct sembuf ops[KIPC_SEMOP_MAX];
+	struct timespec ts;
 	size_t i;
 	int fd, ret;
 
@@ -409,33 +473,31 @@ KIPC_EXPORT int semtimedop(int semid, struct sembuf *sops, size_t nsops,
 		errno = E2BIG;
 		return -1;
 	}
-	if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-			timeout->tv_nsec >= 1000000000)) {
-		errno = EINVAL;
+	if (copy_in(ops, sops, nsops * sizeof(*sops)))
 		return -1;
+	if (timeout) {
+		if (copy_in(&ts, timeout, sizeof(ts)))
+			return -1;
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 ||
+		    ts.tv_nsec >= 1000000000) {
+			errno = EINVAL;
+			return -1;
+		}
 	}
 	fd = id_fd(KIPC_TYPE_SEM, semid);
 	if (fd < 0)
 		return -1;
-	if (nsops > sizeof(ops) / sizeof(ops[0])) {
-		kops = calloc(nsops, sizeof(*kops));
-		if (!kops) {
-			errno = ENOMEM;
-			return -1;
-		}
-	}
 	for (i = 0; i < nsops; i++) {
 		memset(&kops[i], 0, sizeof(kops[i]));
-		kops[i].num = sops[i].sem_num;
-		kops[i].delta = sops[i].sem_op;
-		if (sops[i].sem_flg & SEM_UNDO)
+		kops[i].num = ops[i].sem_num;
+		kops[i].delta = ops[i].sem_op;
+		if (ops[i].sem_flg & SEM_UNDO)
 			kops[i].flags |= KIPC_SEMOP_UNDO;
-		if (sops[i].sem_flg & IPC_NOWAIT)
+		if (ops[i].sem_flg & IPC_NOWAIT)
 			kops[i].flags |= KIPC_SEMOP_NOWAIT;
 	}
-	ret = kipc_semop(fd, kops, nsops, 0, CLOCK_MONOTONIC, timeout);
-	if (kops != ops)
-		free(kops);
+	ret = kipc_semop(fd, kops, nsops, 0, CLOCK_MONOTONIC,
+			 timeout ? &ts : NULL);
 	/* semtimedop(2) reports an expired timeout as EAGAIN. */
 	if (ret < 0 && errno == ETIMEDOUT)
 		errno = EAGAIN;

@@ -20,9 +20,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include "compat.h"
 
@@ -82,6 +86,51 @@ struct attach {
 static struct attach *attaches;
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Does the caller have CAP_IPC_LOCK in its effective set? */
+static bool has_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	return data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &
+	       CAP_TO_MASK(CAP_IPC_LOCK);
+}
+
+/*
+ * SHM_HUGETLB: the stock kernel (hugetlb_file_setup()) lets only callers
+ * with CAP_IPC_LOCK and the group vm.hugetlb_shm_group create such
+ * segments, EPERM for others.  A kipc region is never backed by huge
+ * pages; those allowed get an ordinary one (kipc_compat(7)).
+ */
+static bool may_hugetlb(void)
+{
+	gid_t groups[256];
+	unsigned int gid;
+	int n, i, cs;
+	bool ok = false;
+	FILE *f;
+
+	if (has_ipc_lock())
+		return true;
+	cs = nocancel_begin();
+	f = fopen("/proc/sys/vm/hugetlb_shm_group", "re");
+	if (f) {
+		if (fscanf(f, "%u", &gid) == 1) {
+			ok = getegid() == gid;
+			n = getgroups(256, groups);
+			for (i = 0; i < n && !ok; i++)
+				ok = groups[i] == gid;
+		}
+		fclose(f);
+	}
+	nocancel_end(cs);
+	return ok;
+}
+
 KIPC_EXPORT int shmget(key_t key, size_t size, int shmflg)
 {
 	struct kipc_region_attr attr = { .size = size };
@@ -89,6 +138,10 @@ KIPC_EXPORT int shmget(key_t key, size_t size, int shmflg)
 	int id, fd;
 
 	ROUTE(-1, shmget, key, size, shmflg);
+	if ((shmflg & SHM_HUGETLB) && !may_hugetlb()) {
+		errno = EPERM;
+		return -1;
+	}
 	if (!size && (key == IPC_PRIVATE ||
 		      (shmflg & (IPC_CREAT | IPC_EXCL)) == (IPC_CREAT | IPC_EXCL))) {
 		errno = EINVAL;		/* creation needs a size (SHMMIN 1) */
@@ -137,9 +190,26 @@ KIPC_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 		prot |= PROT_WRITE;
 	if (shmflg & SHM_EXEC)
 		prot |= PROT_EXEC;
+	/*
+	 * As ipc/shm.c's do_shmat(): an address is fixed, SHM_RND rounds it
+	 * down to SHMLBA, and SHM_REMAP may replace what is there but never
+	 * at 0, where rounding a low address lands (CVE-2017-5669: that
+	 * would map page 0).  Without SHM_REMAP the mapping must not
+	 * overlap one (MAP_FIXED_NOREPLACE, EEXIST: EINVAL), and an address
+	 * below vm.mmap_min_addr is the kernel's to refuse (EPERM).
+	 */
 	if (addr) {
-		if (shmflg & SHM_RND)
+		if (addr & (SHMLBA - 1)) {
+			if (!(shmflg & SHM_RND)) {
+				errno = EINVAL;
+				return (void *)-1;
+			}
 			addr &= ~(uintptr_t)(SHMLBA - 1);
+			if (!addr && (shmflg & SHM_REMAP)) {
+				errno = EINVAL;
+				return (void *)-1;
+			}
+		}
 		if (addr & (page - 1)) {
 			errno = EINVAL;
 			return (void *)-1;

@@ -38,6 +38,17 @@ bool kpc_may_access(struct kpc_object *obj, int may)
 }
 
 /*
+ * A call on a KIPC_O_SYSV object: the caller's credentials now, as
+ * ipcperms() checks them on every SysV call.  Others rely on the fd.
+ */
+int kpc_call_may(struct kpc_object *obj, int may)
+{
+	if (!obj->sysv || kpc_may_access(obj, may))
+		return 0;
+	return -EACCES;
+}
+
+/*
  * A snapshot of @obj as the calling task sees it (uids in its user
  * namespace, pids in its pid namespace), for KIPC_IOC_STAT and netlink.
  * Every byte of @st is written: unused ones are zero.

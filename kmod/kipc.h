@@ -152,6 +152,7 @@ struct kpc_object {
 	struct hlist_node name_node;
 	char *name;			/* NULL once unlinked or if anonymous */
 	bool persist;			/* registered without a name */
+	bool sysv;			/* KIPC_O_SYSV: checks every call */
 	/*
 	 * The id maps to this object.  Written only by holders of a
 	 * reference, so the release path may read it without the lock.
@@ -218,6 +219,7 @@ void kpc_object_fill_stat(struct kpc_object *obj, struct kipc_stat *st);
 long kpc_object_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int kpc_object_release(struct inode *inode, struct file *file);
 bool kpc_may_access(struct kpc_object *obj, int may);
+int kpc_call_may(struct kpc_object *obj, int may);
 
 static inline struct kpc_object *kpc_file_object(struct file *file)
 {

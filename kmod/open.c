@@ -17,7 +17,7 @@
 
 #define KIPC_O_VALID	(KIPC_O_ACCMODE | KIPC_O_CREAT | KIPC_O_EXCL | \
 			 KIPC_O_NONBLOCK | KIPC_O_CLOEXEC | KIPC_O_BY_ID | \
-			 KIPC_O_PERSIST)
+			 KIPC_O_PERSIST | KIPC_O_SYSV)
 
 static int kpc_open_may(u32 flags)
 {
@@ -107,6 +107,7 @@ static struct file *kpc_create_locked(struct kpc_ns *kns,
 	obj->gid = current_egid();
 	obj->cgid = obj->gid;
 	obj->mode = req->mode & 0777;
+	obj->sysv = req->flags & KIPC_O_SYSV;
 	obj->cpid = get_pid(task_tgid(current));
 	obj->ctime = ktime_get_real();
 

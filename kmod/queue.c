@@ -991,6 +991,9 @@ static long kpc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	ret = kpc_call_may(&q->obj, MAY_WRITE);
+	if (ret)
+		return ret;
 	if (xfer->count > KIPC_XFER_MAX ||
 	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
 		return -EINVAL;
@@ -1049,8 +1052,14 @@ static long kpc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 static int kpc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer,
 				struct kpc_deadline *dl)
 {
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
+	int ret;
+
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	ret = kpc_call_may(&q->obj, MAY_READ);
+	if (ret)
+		return ret;
 	if (xfer->count > KIPC_XFER_MAX ||
 	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME |
 			     KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |

@@ -239,8 +239,13 @@ static int kpc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	bool sealed = false;
 	struct pid *old;
 	u64 pages;
-	int ret = 0;
+	int ret;
 
+	/* shmat() of a SysV segment checks the caller, not only the fd. */
+	ret = kpc_call_may(&r->obj, (vma->vm_flags & VM_WRITE) ?
+			   MAY_READ | MAY_WRITE : MAY_READ);
+	if (ret)
+		return ret;
 	spin_lock(&r->obj.lock);
 	pages = kpc_region_pages(r->size);
 	if (r->obj.removed) {

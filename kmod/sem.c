@@ -1280,6 +1280,9 @@ static long kpc_sem_op(struct file *file, struct kipc_semop __user *uarg)
 	ret = -EBADF;
 	if (!(file->f_mode & (alter ? FMODE_WRITE : FMODE_READ)))
 		goto out;
+	ret = kpc_call_may(&s->obj, alter ? MAY_WRITE : MAY_READ);
+	if (ret)
+		goto out;
 
 	ret = kpc_sem_do(s, sops, req.nops, undo, &dl);
 out:
@@ -1299,6 +1302,8 @@ static long kpc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	if (kpc_call_may(&s->obj, MAY_READ))
+		return -EACCES;
 	if (copy_from_user(&v, uarg, sizeof(v)))
 		return -EFAULT;
 	if (v.num >= s->nsems)
@@ -1331,6 +1336,8 @@ static long kpc_sem_setval(struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	if (kpc_call_may(&s->obj, MAY_WRITE))
+		return -EACCES;
 	if (copy_from_user(&v, uarg, sizeof(v)))
 		return -EFAULT;
 	if (v.num >= s->nsems || v.reserved)
@@ -1365,6 +1372,8 @@ static long kpc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	if (kpc_call_may(&s->obj, MAY_READ))
+		return -EACCES;
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.reserved || req.count < s->nsems)
@@ -1401,6 +1410,8 @@ static long kpc_sem_setall(struct file *file,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	if (kpc_call_may(&s->obj, MAY_WRITE))
+		return -EACCES;
 	if (copy_from_user(&req, uarg, sizeof(req)))
 		return -EFAULT;
 	if (req.reserved || req.count != s->nsems)

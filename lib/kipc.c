@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -57,6 +58,32 @@ static int cached_device(void)
 	return -1;
 }
 
+/*
+ * The library's own descriptor stays out of the program's way: a program
+ * expects open(), shm_open()... to return the lowest free number, so move
+ * it up to the top half of RLIMIT_NOFILE's soft limit (at most 1024 up),
+ * close-on-exec.  Where no number is free there, keep the one we got.
+ */
+static int device_fd_high(int fd)
+{
+	struct rlimit rl;
+	rlim_t floor = 1024;
+	int high, saved = errno;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 2 < floor)
+		floor = rl.rlim_cur / 2;
+	if ((rlim_t)fd >= floor)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
+	if (high < 0) {
+		errno = saved;
+		return fd;
+	}
+	close(fd);
+	return high;
+}
+
 KIPC_EXPORT int kipc_device(void)
 {
 	int fd = cached_device(), expected = -1;
@@ -76,6 +103,7 @@ KIPC_EXPORT int kipc_device(void)
 		return -1;
 	}
 	atomic_store(&kipc_dev_rdev, st.st_rdev);
+	fd = device_fd_high(fd);
 	/* Two threads may race to open it; the loser closes its copy. */
 	if (!atomic_compare_exchange_strong(&kipc_dev_fd, &expected, fd)) {
 		close(fd);

@@ -27,11 +27,14 @@ extern "C" {
 #endif
 
 /*
- * The process's /dev/kipc descriptor, opened on first use and checked with
- * fstat() on each later one: if the program closed it (a daemon closing
- * every fd), a new one is opened; a number reused by another file is never
- * acted on.  Returns -1 with errno ENOSYS when the module is not loaded
- * (ENOENT or ENXIO from open), or the open's own errno otherwise (EMFILE).
+ * The process's /dev/kipc descriptor, opened on first use, close-on-exec,
+ * and moved away from the low numbers a program expects its own open()
+ * calls to get (to half the RLIMIT_NOFILE soft limit, at most 1024).
+ * Each later call checks it with fstat(): if the program closed it (a
+ * daemon closing every fd), a new one is opened; a number reused by
+ * another file is never acted on.  Returns -1 with errno ENOSYS when the
+ * module is not loaded (ENOENT or ENXIO from open), or the open's own
+ * errno otherwise (EMFILE).
  */
 int kipc_device(void);
 

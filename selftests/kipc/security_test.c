@@ -751,6 +751,71 @@ static int view_from_userns(void *arg)
 	return child_failures;
 }
 
+/*
+ * KIPC_O_SYSV: each operation checks the caller as well as the fd, as
+ * SysV checks every call.  An fd of root's, inherited by a child that
+ * became a stranger, sends nothing on a SysV queue, though it would on an
+ * ordinary one (whose fd is the capability); a mode that the owner takes
+ * away stops the stranger's next call on its own fd.
+ */
+TEST(sysv_objects_check_the_caller_on_every_call)
+{
+	struct kipc_set set = { .valid = KIPC_SET_MODE, .mode = 0600 };
+	int dev = kt_dev(), sysv, plain, sock[2];
+	pid_t pid;
+
+	NEED_ROOT();
+	ASSERT_LE(0, dev);
+	sysv = kt_queue(dev, NULL, KIPC_O_CREAT | KIPC_O_RDWR | KIPC_O_SYSV,
+			0600, 4, 16, NULL);
+	ASSERT_LE(0, sysv);
+	plain = kt_queue(dev, NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600, 4, 16,
+			 NULL);
+	ASSERT_LE(0, plain);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become(STRANGER, STRANGER))
+			_exit(100);
+		CK_EQ(-EACCES, kt_send(sysv, "x", 1, 0, 1, 0, NULL));
+		CK_EQ(0, kt_send(plain, "x", 1, 0, 1, 0, NULL));
+		_exit(child_failures);
+	}
+	EXPECT_EQ(0, kt_wait(pid));
+
+	/* Open to all, then closed again by the owner. */
+	set.mode = 0666;
+	ASSERT_EQ(0, ioctl(sysv, KIPC_IOC_SET, &set));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sock));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char c;
+
+		if (become(STRANGER, STRANGER))
+			_exit(100);
+		CK_EQ(0, kt_send(sysv, "x", 1, 0, 1, 0, NULL));
+		CK(write(sock[1], "1", 1) == 1);
+		CK(read(sock[1], &c, 1) == 1);
+		CK_EQ(-EACCES, kt_send(sysv, "x", 1, 0, 1, 0, NULL));
+		_exit(child_failures);
+	}
+	{
+		char c;
+
+		ASSERT_EQ(1, read(sock[0], &c, 1));
+		set.mode = 0600;
+		ASSERT_EQ(0, ioctl(sysv, KIPC_IOC_SET, &set));
+		ASSERT_EQ(1, write(sock[0], "2", 1));
+	}
+	EXPECT_EQ(0, kt_wait(pid));
+	close(sock[0]);
+	close(sock[1]);
+	close(sysv);
+	close(plain);
+	close(dev);
+}
+
 TEST(netlink_shows_what_sysvipc_would_and_no_more)
 {
 	struct view_case c = { .creator = getpid() };

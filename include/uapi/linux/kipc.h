@@ -53,6 +53,13 @@ enum kipc_type {
  * the shape of a SysV IPC_PRIVATE object.
  */
 #define KIPC_O_PERSIST		0x0200
+/*
+ * With CREAT: a SysV object.  Each operation (send, receive, semaphore
+ * operations and values, mapping) checks the caller's credentials
+ * against the object's mode as well as the fd's access, as SysV checks
+ * every call (EACCES); an fd alone grants nothing its user may not do.
+ */
+#define KIPC_O_SYSV		0x0400
 
 struct kipc_queue_attr {
 	__u32 max_msgs;		/* most messages queued at once; 0: default */
