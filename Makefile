@@ -150,7 +150,8 @@ $(CHECKPATCH):
 
 checkpatch: $(CHECKPATCH)
 	$(CHECKPATCH) --strict --no-tree --terse --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h include/uapi/linux/kipc.h
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h include/uapi/linux/kipc.h \
+		include/uapi/linux/kipc_stat.h
 
 sparse:
 	@mkdir -p $(CACHE)
@@ -223,7 +224,8 @@ modules_install:
 
 # DKMS: the module's sources alone, in /usr/src/kipc-VERSION (DKMS_SRCDIR).
 DKMS_SRCDIR ?= /usr/src/kipc-$(VERSION)
-DKMS_FILES := Kbuild VERSION dkms.conf include/uapi/linux/kipc.h kmod/Kbuild \
+DKMS_FILES := Kbuild VERSION dkms.conf include/uapi/linux/kipc.h \
+	include/uapi/linux/kipc_stat.h kmod/Kbuild \
 	$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h)
 
 dkms-source:

@@ -30,12 +30,12 @@
  * not by 6.1.  There the namespace's nsfs operations drop the reference,
  * ->put being ipcns_put() -> put_ipc_ns(), as nsfs itself does.
  */
-static inline struct ipc_namespace *kipc_get_ipc_ns(struct ipc_namespace *ns)
+static inline struct ipc_namespace *kpc_get_ipc_ns(struct ipc_namespace *ns)
 {
 	return get_ipc_ns(ns);
 }
 
-static inline void kipc_put_ipc_ns(struct ipc_namespace *ns)
+static inline void kpc_put_ipc_ns(struct ipc_namespace *ns)
 {
 #ifdef KIPC_HAVE_PUT_IPC_NS
 	put_ipc_ns(ns);
@@ -58,7 +58,7 @@ static inline void kipc_put_ipc_ns(struct ipc_namespace *ns)
  * holders there (a /proc/PID/ns lookup, an mqueue file of the namespace)
  * only delay the answer: none of them lets a task enter.
  */
-static inline bool kipc_ipc_ns_unused(struct ipc_namespace *ns)
+static inline bool kpc_ipc_ns_unused(struct ipc_namespace *ns)
 {
 #if defined(KIPC_HAVE_NS_REF_ACTIVE)
 	return !ns_ref_active_read(ns);
@@ -70,18 +70,18 @@ static inline bool kipc_ipc_ns_unused(struct ipc_namespace *ns)
 }
 
 #ifdef KIPC_HAVE_VM_FLAGS_SET
-#define kipc_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
-#define kipc_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
+#define kpc_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#define kpc_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
 #else
-#define kipc_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
-#define kipc_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
+#define kpc_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#define kpc_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
 #endif
 
 /*
  * A shmem file that commits its pages as they are touched, like memfd.
  * 7.x passes shmem_file_setup() the flags as a vma_flags_t of bit numbers.
  */
-static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size)
+static inline struct file *kpc_shmem_file_setup(const char *name, loff_t size)
 {
 #ifdef KIPC_HAVE_SHMEM_VMA_FLAGS
 	return shmem_file_setup(name, size, mk_vma_flags(VMA_NORESERVE_BIT));
@@ -95,7 +95,7 @@ static inline struct file *kipc_shmem_file_setup(const char *name, loff_t size)
  * as ipc/shm.c does.  6.17 renamed call_mmap() to vfs_mmap(), which also
  * runs the ->mmap_prepare that shmem has instead of ->mmap from then on.
  */
-static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
+static inline int kpc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
 {
 #ifdef KIPC_HAVE_VFS_MMAP
 	return vfs_mmap(file, vma);
@@ -106,9 +106,9 @@ static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
 
 /* 6.12 dropped no_llseek(): a NULL ->llseek now means "cannot seek". */
 #ifdef KIPC_HAVE_NO_LLSEEK
-#define kipc_no_llseek	no_llseek
+#define kpc_no_llseek	no_llseek
 #else
-#define kipc_no_llseek	NULL
+#define kpc_no_llseek	NULL
 #endif
 
 /*
@@ -116,9 +116,9 @@ static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
  * struct genl_info per dump, 6.1 only the parsed attributes.
  */
 #ifdef KIPC_HAVE_GENL_INFO_DUMP
-#define kipc_genl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
+#define kpc_genl_dump_attrs(cb)	(genl_info_dump(cb)->attrs)
 #else
-#define kipc_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#define kpc_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
 #endif
 
 /*
@@ -143,7 +143,7 @@ static inline int kipc_vfs_mmap(struct file *file, struct vm_area_struct *vma)
 #error "kipc needs struct pid's wait_pidfd (pidfd poll, Linux 5.3 and later)"
 #endif
 
-static inline wait_queue_head_t *kipc_pid_exit_wq(struct pid *pid)
+static inline wait_queue_head_t *kpc_pid_exit_wq(struct pid *pid)
 {
 	return &pid->wait_pidfd;
 }
@@ -154,7 +154,7 @@ static inline wait_queue_head_t *kipc_pid_exit_wq(struct pid *pid)
  * exported, up to 6.8; 6.9 open-coded it there and dropped the export.
  * Safe in any context: it only reads, under RCU.
  */
-static inline bool kipc_thread_group_exited(struct pid *tgid)
+static inline bool kpc_thread_group_exited(struct pid *tgid)
 {
 	struct task_struct *task;
 	bool exited;
@@ -174,7 +174,7 @@ static inline bool kipc_thread_group_exited(struct pid *tgid)
  * internal, unchanged from 2.6 to 7.3; without it (or CONFIG_SYSVIPC) kipc
  * cannot tell that two processes share a list and treats each as its own.
  */
-static inline const void *kipc_sysvsem_id(struct task_struct *t)
+static inline const void *kpc_sysvsem_id(struct task_struct *t)
 {
 #if defined(CONFIG_SYSVIPC) && defined(KIPC_HAVE_TASK_SYSVSEM)
 	return READ_ONCE(t->sysvsem.undo_list);

@@ -9,16 +9,12 @@
  * the caller's IPC namespace decides what exists, and uids and pids are
  * translated into the caller's namespaces by the core's stat filling.
  *
- * Events.  Netlink multicast goes to every member of a group in one network
- * namespace and cannot be filtered per listener on all the kernels kipc
- * builds for, while kipc objects belong to IPC namespaces, which have no
- * relation to network namespaces.  So that no event tells anything across
- * IPC namespaces, the group takes CAP_SYS_ADMIN over the listener's network
- * namespace, and events are multicast in the initial network namespace
- * only: the only listeners are privileged over every namespace, may see all
- * of them, and get each event tagged with its IPC namespace and with pids
- * of the initial pid namespace.  The root of a container may join the group
- * in its own network namespace, but nothing is ever sent there.
+ * Types.  This file names none: an object's nest is filled by its type's
+ * rows of the UAPI's stat table (kpc_type_ops.nl_start and .nl_end), and
+ * the STATS reply has one nest per type, with the type's counters.
+ *
+ * Events are the core's (event.c); this family only carries them, on its
+ * events group, which takes CAP_SYS_ADMIN over the network namespace.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -31,49 +27,47 @@
 
 #include "kipc.h"
 
-enum kipc_mcgrp {
+enum kpc_mcgrp {
 	KIPC_MCGRP_EVENT,
 };
 
-static const struct genl_multicast_group kipc_mcgrps[] = {
+static const struct genl_multicast_group kpc_mcgrps[] = {
 	[KIPC_MCGRP_EVENT] = {
 		.name = KIPC_GENL_MCGRP_EVENTS,
 		.flags = KIPC_GENL_MCAST_PRIV,
 	},
 };
 
-static struct genl_family kipc_genl_family;
+static struct genl_family kpc_genl_family;
 
 /* Objects: the common attributes, then the type's nest. */
 
-static int kipc_nl_put_queue(struct sk_buff *skb, const struct kipc_stat *st)
+/*
+ * The type's part of @st, as its nest of KIPC_A_<TYPE>: row i of its table
+ * is attribute KPC_NL_FIRST + i, as wide as its field.
+ */
+static int kpc_nl_put_type(struct sk_buff *skb, const struct kipc_stat *st)
 {
-	const struct kipc_queue_stat *qs = &st->queue;
+	const struct kpc_type_ops *ops = kpc_type(st->type);
+	const void *base = st->reserved, *p;
 	struct nlattr *nest;
+	unsigned int i;
+	int ret = 0;
 
-	nest = nla_nest_start(skb, KIPC_A_QUEUE);
+	if (!ops)
+		return 0;
+	nest = nla_nest_start(skb, ops->nl_attr);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, KIPC_QUEUE_A_MSGS, qs->msgs, KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_BYTES, qs->bytes, KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_MAX_MSGS, qs->max_msgs,
-			      KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_MAX_MSGSIZE, qs->max_msgsize,
-			      KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_MAX_BYTES, qs->max_bytes,
-			      KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_SENT, qs->sent, KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_RECEIVED, qs->received,
-			      KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_SEND_WAITERS, qs->send_waiters,
-			      KIPC_QUEUE_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_QUEUE_A_RECV_WAITERS, qs->recv_waiters,
-			      KIPC_QUEUE_A_PAD) ||
-	    nla_put_s64(skb, KIPC_QUEUE_A_STIME, qs->stime_ns, KIPC_QUEUE_A_PAD) ||
-	    nla_put_s64(skb, KIPC_QUEUE_A_RTIME, qs->rtime_ns, KIPC_QUEUE_A_PAD) ||
-	    nla_put_s32(skb, KIPC_QUEUE_A_LSPID, qs->lspid) ||
-	    nla_put_s32(skb, KIPC_QUEUE_A_LRPID, qs->lrpid) ||
-	    nla_put_s32(skb, KIPC_QUEUE_A_NOTIFY_PID, qs->notify_pid)) {
+	for (i = 0; i < ops->nl_nfields && !ret; i++) {
+		p = base + ops->nl_start[i];
+		if (ops->nl_end[i] - ops->nl_start[i] == sizeof(u64))
+			ret = nla_put_u64_64bit(skb, KPC_NL_FIRST + i,
+						*(const u64 *)p, ops->nl_pad);
+		else
+			ret = nla_put_u32(skb, KPC_NL_FIRST + i, *(const u32 *)p);
+	}
+	if (ret) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -81,69 +75,12 @@ static int kipc_nl_put_queue(struct sk_buff *skb, const struct kipc_stat *st)
 	return 0;
 }
 
-static int kipc_nl_put_region(struct sk_buff *skb, const struct kipc_stat *st)
-{
-	const struct kipc_region_stat *rs = &st->region;
-	struct nlattr *nest;
-
-	nest = nla_nest_start(skb, KIPC_A_REGION);
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, KIPC_REGION_A_SIZE, rs->size,
-			      KIPC_REGION_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_REGION_A_NATTCH, rs->nattch,
-			      KIPC_REGION_A_PAD) ||
-	    nla_put_u64_64bit(skb, KIPC_REGION_A_NWRITABLE, rs->nwritable,
-			      KIPC_REGION_A_PAD) ||
-	    nla_put_u32(skb, KIPC_REGION_A_SEALS, rs->seals) ||
-	    nla_put_s32(skb, KIPC_REGION_A_LPID, rs->lpid) ||
-	    nla_put_s64(skb, KIPC_REGION_A_ATIME, rs->atime_ns,
-			KIPC_REGION_A_PAD) ||
-	    nla_put_s64(skb, KIPC_REGION_A_DTIME, rs->dtime_ns,
-			KIPC_REGION_A_PAD)) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-static int kipc_nl_put_sem(struct sk_buff *skb, const struct kipc_stat *st)
-{
-	const struct kipc_sem_stat *ss = &st->sem;
-	struct nlattr *nest;
-
-	nest = nla_nest_start(skb, KIPC_A_SEM);
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u32(skb, KIPC_SEM_A_NSEMS, ss->nsems) ||
-	    nla_put_u32(skb, KIPC_SEM_A_FLAGS, ss->flags) ||
-	    nla_put_u32(skb, KIPC_SEM_A_MAX_VALUE, ss->max_value) ||
-	    nla_put_u32(skb, KIPC_SEM_A_WAITERS, ss->waiters) ||
-	    nla_put_u32(skb, KIPC_SEM_A_UNDOS, ss->undos) ||
-	    nla_put_u32(skb, KIPC_SEM_A_MAPPED, ss->mapped) ||
-	    nla_put_s64(skb, KIPC_SEM_A_OTIME, ss->otime_ns, KIPC_SEM_A_PAD)) {
-		nla_nest_cancel(skb, nest);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
-/* Each type's part of struct kipc_stat, as its nest of KIPC_A_<TYPE>. */
-static int (*const kipc_nl_put_type[KIPC_TYPE_COUNT])(struct sk_buff *skb,
-						       const struct kipc_stat *st) = {
-	[KIPC_TYPE_QUEUE] = kipc_nl_put_queue,
-	[KIPC_TYPE_REGION] = kipc_nl_put_region,
-	[KIPC_TYPE_SEM] = kipc_nl_put_sem,
-};
-
-static int kipc_nl_put_object(struct sk_buff *skb, u32 portid, u32 seq,
-			      int flags, const struct kipc_stat *st)
+static int kpc_nl_put_object(struct sk_buff *skb, u32 portid, u32 seq,
+			     int flags, const struct kipc_stat *st)
 {
 	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &kipc_genl_family, flags,
+	hdr = genlmsg_put(skb, portid, seq, &kpc_genl_family, flags,
 			  KIPC_CMD_GET);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -161,8 +98,7 @@ static int kipc_nl_put_object(struct sk_buff *skb, u32 portid, u32 seq,
 	    nla_put_u32(skb, KIPC_A_NFDS, st->nfds) ||
 	    nla_put_s64(skb, KIPC_A_CTIME, st->ctime_ns, KIPC_A_PAD))
 		goto cancel;
-	if (st->type < KIPC_TYPE_COUNT && kipc_nl_put_type[st->type] &&
-	    kipc_nl_put_type[st->type](skb, st))
+	if (kpc_nl_put_type(skb, st))
 		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -172,12 +108,12 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int kipc_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+static int kpc_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
-	struct kipc_object *obj = NULL;
+	struct kpc_object *obj = NULL;
 	struct kipc_stat *st;
-	struct kipc_ns *kns;
+	struct kpc_ns *kns;
 	struct sk_buff *msg;
 	u32 type = 0;
 	int ret;
@@ -187,10 +123,10 @@ static int kipc_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (attrs[KIPC_A_TYPE])
 		type = nla_get_u32(attrs[KIPC_A_TYPE]);
 
-	kns = kipc_ns_current(false);
+	kns = kpc_ns_current(false);
 	if (!IS_ERR(kns)) {
-		obj = kipc_ns_find_object(kns, type, nla_get_u32(attrs[KIPC_A_ID]));
-		kipc_ns_put(kns);
+		obj = kpc_ns_find_object(kns, type, nla_get_u32(attrs[KIPC_A_ID]));
+		kpc_ns_put(kns);
 	}
 	if (!obj) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KIPC_A_ID],
@@ -200,17 +136,17 @@ static int kipc_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st) {
-		kipc_object_put(obj);
+		kpc_object_put(obj);
 		return -ENOMEM;
 	}
-	kipc_object_fill_stat(obj, st);
-	kipc_object_put(obj);
+	kpc_object_fill_stat(obj, st);
+	kpc_object_put(obj);
 
 	ret = -ENOMEM;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (msg) {
-		ret = kipc_nl_put_object(msg, info->snd_portid, info->snd_seq,
-					 0, st);
+		ret = kpc_nl_put_object(msg, info->snd_portid, info->snd_seq,
+					0, st);
 		if (ret)
 			nlmsg_free(msg);
 		else
@@ -221,15 +157,15 @@ static int kipc_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /* A dump's position, in cb->ctx: zeroed when the dump starts. */
-struct kipc_nl_dump {
+struct kpc_nl_dump {
 	u32 next_id;
 	u32 type;			/* only objects of this type; 0: all */
 };
 
-static int kipc_nl_get_start(struct netlink_callback *cb)
+static int kpc_nl_get_start(struct netlink_callback *cb)
 {
-	struct kipc_nl_dump *ctx = (struct kipc_nl_dump *)cb->ctx;
-	struct nlattr **attrs = kipc_genl_dump_attrs(cb);
+	struct kpc_nl_dump *ctx = (struct kpc_nl_dump *)cb->ctx;
+	struct nlattr **attrs = kpc_genl_dump_attrs(cb);
 
 	BUILD_BUG_ON(sizeof(*ctx) > sizeof(cb->ctx));
 	/* The policy is shared with the do request, which takes an id. */
@@ -248,41 +184,41 @@ static int kipc_nl_get_start(struct netlink_callback *cb)
  * core's walk takes a reference on each object and no lock is held while
  * the message is built.
  */
-static int kipc_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+static int kpc_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct kipc_nl_dump *ctx = (struct kipc_nl_dump *)cb->ctx;
-	struct kipc_object *obj;
+	struct kpc_nl_dump *ctx = (struct kpc_nl_dump *)cb->ctx;
+	struct kpc_object *obj;
 	struct kipc_stat *st;
-	struct kipc_ns *kns;
+	struct kpc_ns *kns;
 	int ret = 0;
 	u32 id;
 
-	kns = kipc_ns_current(false);
+	kns = kpc_ns_current(false);
 	if (IS_ERR(kns))
 		return 0;		/* no kipc object in this namespace */
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st) {
-		kipc_ns_put(kns);
+		kpc_ns_put(kns);
 		return -ENOMEM;
 	}
 
 	id = ctx->next_id;
-	while ((obj = kipc_ns_next_object(kns, &id))) {
+	while ((obj = kpc_ns_next_object(kns, &id))) {
 		if (ctx->type && obj->type != ctx->type) {
-			kipc_object_put(obj);
+			kpc_object_put(obj);
 			ctx->next_id = id;
 			continue;
 		}
-		kipc_object_fill_stat(obj, st);
-		kipc_object_put(obj);
-		ret = kipc_nl_put_object(skb, NETLINK_CB(cb->skb).portid,
-					 cb->nlh->nlmsg_seq, NLM_F_MULTI, st);
+		kpc_object_fill_stat(obj, st);
+		kpc_object_put(obj);
+		ret = kpc_nl_put_object(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, NLM_F_MULTI, st);
 		if (ret)
 			break;		/* full: this object starts the next part */
 		ctx->next_id = id;
 	}
 	kfree(st);
-	kipc_ns_put(kns);
+	kpc_ns_put(kns);
 	/* An object too big for an empty message would loop forever. */
 	if (ret && !skb->len)
 		return ret;
@@ -291,53 +227,30 @@ static int kipc_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* Statistics */
 
-static int kipc_nl_put_type_stats(struct sk_buff *skb, int attr, u32 type)
+static int kpc_nl_put_type_stats(struct sk_buff *skb, u32 type)
 {
+	const struct kpc_type_ops *ops = kpc_type(type);
 	struct nlattr *nest;
+	unsigned int i;
 
-	nest = nla_nest_start(skb, attr);
+	nest = nla_nest_start(skb, ops->nl_stats_attr);
 	if (!nest)
 		return -EMSGSIZE;
 	if (nla_put_u64_64bit(skb, KIPC_TSTATS_A_OBJECTS,
-			      atomic64_read(&kipc_counters.objects[type]),
+			      atomic64_read(&kpc_counters.objects[type]),
 			      KIPC_TSTATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, KIPC_TSTATS_A_CREATED,
-			      atomic64_read(&kipc_counters.created[type]),
+			      atomic64_read(&kpc_counters.created[type]),
 			      KIPC_TSTATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, KIPC_TSTATS_A_REMOVED,
-			      atomic64_read(&kipc_counters.removed[type]),
+			      atomic64_read(&kpc_counters.removed[type]),
 			      KIPC_TSTATS_A_PAD))
 		goto cancel;
-
-	switch (type) {
-	case KIPC_TYPE_QUEUE:
-		if (nla_put_u64_64bit(skb, KIPC_QSTATS_A_SENT,
-				      atomic64_read(&kipc_counters.queue_sent),
-				      KIPC_TSTATS_A_PAD) ||
-		    nla_put_u64_64bit(skb, KIPC_QSTATS_A_RECEIVED,
-				      atomic64_read(&kipc_counters.queue_received),
-				      KIPC_TSTATS_A_PAD) ||
-		    nla_put_u64_64bit(skb, KIPC_QSTATS_A_FULL,
-				      atomic64_read(&kipc_counters.queue_full),
+	for (i = 0; i < ops->ncounters; i++)
+		if (nla_put_u64_64bit(skb, KIPC_TSTATS_A_TYPE_BASE + i,
+				      atomic64_read(&ops->counters[i]),
 				      KIPC_TSTATS_A_PAD))
 			goto cancel;
-		break;
-	case KIPC_TYPE_REGION:
-		if (nla_put_u64_64bit(skb, KIPC_RSTATS_A_MAPS,
-				      atomic64_read(&kipc_counters.region_maps),
-				      KIPC_TSTATS_A_PAD))
-			goto cancel;
-		break;
-	case KIPC_TYPE_SEM:
-		if (nla_put_u64_64bit(skb, KIPC_SSTATS_A_OPS,
-				      atomic64_read(&kipc_counters.sem_ops),
-				      KIPC_TSTATS_A_PAD) ||
-		    nla_put_u64_64bit(skb, KIPC_SSTATS_A_WAITS,
-				      atomic64_read(&kipc_counters.sem_waits),
-				      KIPC_TSTATS_A_PAD))
-			goto cancel;
-		break;
-	}
 	nla_nest_end(skb, nest);
 	return 0;
 
@@ -346,16 +259,8 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int kipc_nl_put_stats(struct sk_buff *skb, const struct kipc_info *ki)
+static int kpc_nl_put_stats(struct sk_buff *skb, const struct kipc_info *ki)
 {
-	static const struct {
-		int attr;
-		u32 type;
-	} types[] = {
-		{ KIPC_STATS_A_QUEUE, KIPC_TYPE_QUEUE },
-		{ KIPC_STATS_A_REGION, KIPC_TYPE_REGION },
-		{ KIPC_STATS_A_SEM, KIPC_TYPE_SEM },
-	};
 	const struct {
 		int attr;
 		u64 value;
@@ -377,6 +282,7 @@ static int kipc_nl_put_stats(struct sk_buff *skb, const struct kipc_info *ki)
 	};
 	struct nlattr *nest;
 	unsigned int i;
+	u32 type;
 
 	nest = nla_nest_start(skb, KIPC_A_STATS);
 	if (!nest)
@@ -387,8 +293,8 @@ static int kipc_nl_put_stats(struct sk_buff *skb, const struct kipc_info *ki)
 		if (nla_put_u64_64bit(skb, vals[i].attr, vals[i].value,
 				      KIPC_STATS_A_PAD))
 			goto cancel;
-	for (i = 0; i < ARRAY_SIZE(types); i++)
-		if (kipc_nl_put_type_stats(skb, types[i].attr, types[i].type))
+	for (type = 1; type < KIPC_TYPE_COUNT; type++)
+		if (kpc_type(type) && kpc_nl_put_type_stats(skb, type))
 			goto cancel;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -398,19 +304,20 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int kipc_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
+static int kpc_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kipc_info ki;
 	struct sk_buff *msg;
 	void *hdr;
 
-	kipc_fill_info(&ki);
+	kpc_reap_dead_namespaces();
+	kpc_fill_info(&ki);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &kipc_genl_family, 0,
+	hdr = genlmsg_put_reply(msg, info, &kpc_genl_family, 0,
 				KIPC_CMD_STATS);
-	if (!hdr || kipc_nl_put_stats(msg, &ki)) {
+	if (!hdr || kpc_nl_put_stats(msg, &ki)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -420,11 +327,11 @@ static int kipc_nl_stats_doit(struct sk_buff *skb, struct genl_info *info)
 
 /* Removal */
 
-static int kipc_nl_remove_doit(struct sk_buff *skb, struct genl_info *info)
+static int kpc_nl_remove_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
 	const char *name = NULL;
-	struct kipc_ns *kns;
+	struct kpc_ns *kns;
 	struct socket *sock;
 	u32 type = 0, id = 0;
 	int ret;
@@ -449,7 +356,7 @@ static int kipc_nl_remove_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	kns = kipc_ns_current(false);
+	kns = kpc_ns_current(false);
 	if (IS_ERR(kns))
 		return -ENOENT;
 	/*
@@ -459,73 +366,24 @@ static int kipc_nl_remove_doit(struct sk_buff *skb, struct genl_info *info)
 	 * Only sockets the kernel made itself have no file.
 	 */
 	sock = NETLINK_CB(skb).sk->sk_socket;
-	ret = kipc_remove_in_ns(kns, type, id, name, sock ? sock->file : NULL);
-	kipc_ns_put(kns);
+	ret = kpc_remove_in_ns(kns, type, id, name, sock ? sock->file : NULL);
+	kpc_ns_put(kns);
 	if (ret == -ENOENT)
 		GENL_SET_ERR_MSG(info, "No such object in this IPC namespace");
 	return ret;
 }
 
-/* Events */
-
-bool kipc_event_wanted(void)
-{
-	return genl_has_listeners(&kipc_genl_family, &init_net,
-				  KIPC_MCGRP_EVENT);
-}
-
-void kipc_event_locked(struct kipc_object *obj, u32 event, u32 waiters)
-{
-	/* Kernel threads (the reaper, delayed fput) are nobody's doing. */
-	pid_t pid = (current->flags & PF_KTHREAD) ? 0 : task_tgid_nr(current);
-	struct sk_buff *skb;
-	void *hdr;
-
-	lockdep_assert_held(&obj->kns->lock);
-	if (!kipc_event_wanted())
-		return;
-	skb = genlmsg_new(7 * nla_total_size(sizeof(u32)) +
-			  nla_total_size(KIPC_NAME_MAX + 1), GFP_KERNEL);
-	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &kipc_genl_family, 0, KIPC_CMD_EVENT);
-	if (!hdr ||
-	    nla_put_u32(skb, KIPC_A_EVENT, event) ||
-	    nla_put_u32(skb, KIPC_A_TYPE, obj->type) ||
-	    nla_put_u32(skb, KIPC_A_ID, obj->id) ||
-	    nla_put_s32(skb, KIPC_A_PID, pid) ||
-	    nla_put_u32(skb, KIPC_A_IPC_NS, obj->kns->ipc_ns->ns.inum) ||
-	    (obj->name && nla_put_string(skb, KIPC_A_NAME, obj->name)) ||
-	    (waiters && nla_put_u32(skb, KIPC_A_WAITERS, waiters))) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	/* Lost events (a full listener) are for the listener to notice. */
-	genlmsg_multicast_netns(&kipc_genl_family, &init_net, skb, 0,
-				KIPC_MCGRP_EVENT, GFP_KERNEL);
-}
-
-void kipc_event(struct kipc_object *obj, u32 event, u32 waiters)
-{
-	if (!kipc_event_wanted())
-		return;
-	mutex_lock(&obj->kns->lock);
-	kipc_event_locked(obj, event, waiters);
-	mutex_unlock(&obj->kns->lock);
-}
-
 /* The family */
 
 #define KIPC_NL_TYPE_POLICY \
-	NLA_POLICY_RANGE(NLA_U32, KIPC_TYPE_QUEUE, KIPC_TYPE_COUNT - 1)
+	NLA_POLICY_RANGE(NLA_U32, 1, KIPC_TYPE_COUNT - 1)
 
-static const struct nla_policy kipc_get_policy[KIPC_A_ID + 1] = {
+static const struct nla_policy kpc_get_policy[KIPC_A_ID + 1] = {
 	[KIPC_A_TYPE]	= KIPC_NL_TYPE_POLICY,
 	[KIPC_A_ID]	= { .type = NLA_U32 },
 };
 
-static const struct nla_policy kipc_remove_policy[KIPC_A_NAME + 1] = {
+static const struct nla_policy kpc_remove_policy[KIPC_A_NAME + 1] = {
 	[KIPC_A_TYPE]	= KIPC_NL_TYPE_POLICY,
 	[KIPC_A_ID]	= { .type = NLA_U32 },
 	[KIPC_A_NAME]	= { .type = NLA_NUL_STRING, .len = KIPC_NAME_MAX },
@@ -537,34 +395,34 @@ static const struct nla_policy kipc_remove_policy[KIPC_A_NAME + 1] = {
  * parsed against whatever the core substitutes, which 7.x sized for one
  * attribute while parsing up to the family's maxattr, reading past it.
  */
-static const struct nla_policy kipc_stats_policy[KIPC_A_MAX + 1] = {
+static const struct nla_policy kpc_stats_policy[KIPC_A_MAX + 1] = {
 	[KIPC_A_UNSPEC ... KIPC_A_MAX] = { .type = NLA_REJECT },
 };
 
-static const struct genl_ops kipc_genl_ops[] = {
+static const struct genl_ops kpc_genl_ops[] = {
 	{
 		.cmd		= KIPC_CMD_GET,
-		.doit		= kipc_nl_get_doit,
-		.start		= kipc_nl_get_start,
-		.dumpit		= kipc_nl_get_dumpit,
-		.policy		= kipc_get_policy,
-		.maxattr	= ARRAY_SIZE(kipc_get_policy) - 1,
+		.doit		= kpc_nl_get_doit,
+		.start		= kpc_nl_get_start,
+		.dumpit		= kpc_nl_get_dumpit,
+		.policy		= kpc_get_policy,
+		.maxattr	= ARRAY_SIZE(kpc_get_policy) - 1,
 	},
 	{
 		.cmd		= KIPC_CMD_STATS,
-		.doit		= kipc_nl_stats_doit,
-		.policy		= kipc_stats_policy,
-		.maxattr	= ARRAY_SIZE(kipc_stats_policy) - 1,
+		.doit		= kpc_nl_stats_doit,
+		.policy		= kpc_stats_policy,
+		.maxattr	= ARRAY_SIZE(kpc_stats_policy) - 1,
 	},
 	{
 		.cmd		= KIPC_CMD_REMOVE,
-		.doit		= kipc_nl_remove_doit,
-		.policy		= kipc_remove_policy,
-		.maxattr	= ARRAY_SIZE(kipc_remove_policy) - 1,
+		.doit		= kpc_nl_remove_doit,
+		.policy		= kpc_remove_policy,
+		.maxattr	= ARRAY_SIZE(kpc_remove_policy) - 1,
 	},
 };
 
-static struct genl_family kipc_genl_family __ro_after_init = {
+static struct genl_family kpc_genl_family __ro_after_init = {
 	.name		= KIPC_GENL_NAME,
 	.version	= KIPC_GENL_VERSION,
 	.maxattr	= KIPC_A_MAX,
@@ -573,20 +431,26 @@ static struct genl_family kipc_genl_family __ro_after_init = {
 	/* The handlers lock what they touch; no need for genl_mutex. */
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
-	.ops		= kipc_genl_ops,
-	.n_ops		= ARRAY_SIZE(kipc_genl_ops),
+	.ops		= kpc_genl_ops,
+	.n_ops		= ARRAY_SIZE(kpc_genl_ops),
 	/* Every command is new: strict header and attribute validation. */
 	.resv_start_op	= KIPC_CMD_UNSPEC + 1,
-	.mcgrps		= kipc_mcgrps,
-	.n_mcgrps	= ARRAY_SIZE(kipc_mcgrps),
+	.mcgrps		= kpc_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(kpc_mcgrps),
 };
 
-int kipc_netlink_init(void)
+int kpc_netlink_init(void)
 {
-	return genl_register_family(&kipc_genl_family);
+	int ret;
+
+	ret = genl_register_family(&kpc_genl_family);
+	if (!ret)
+		kpc_event_attach(&kpc_genl_family, KIPC_MCGRP_EVENT);
+	return ret;
 }
 
-void kipc_netlink_exit(void)
+void kpc_netlink_exit(void)
 {
-	genl_unregister_family(&kipc_genl_family);
+	kpc_event_detach();
+	genl_unregister_family(&kpc_genl_family);
 }

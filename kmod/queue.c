@@ -17,10 +17,6 @@
  * a receiver has copied it out: a receiver whose copy to user space faults
  * puts the message back where it was (by arrival sequence), and it still
  * fits, so a bad pointer loses nothing and the limits hold.
- *
- * A queue created with KIPC_QUEUE_RING is a shared-memory ring instead
- * (ring.c): it has no kernel messages, and only mmap, poll and the ring
- * ioctls apply to it.
  */
 #include <linux/cred.h>
 #include <linux/file.h>
@@ -38,22 +34,22 @@
 #define KIPC_QUEUE_DEFAULT_MSGS		10
 #define KIPC_QUEUE_DEFAULT_MSGSIZE	8192
 
-struct kipc_msg_seg {
-	struct kipc_msg_seg *next;
+struct kpc_msg_seg {
+	struct kpc_msg_seg *next;
 	/* payload follows */
 };
 
-struct kipc_prio {
+struct kpc_prio {
 	struct rb_node node;
 	struct list_head msgs;
 	u32 prio;
 };
 
-struct kipc_qmsg {
-	struct list_head arrival;	/* kipc_queue.msgs */
-	struct list_head prio_link;	/* kipc_prio.msgs */
-	struct kipc_prio *bucket;
-	struct kipc_msg_seg *next;
+struct kpc_qmsg {
+	struct list_head arrival;	/* kpc_queue.msgs */
+	struct list_head prio_link;	/* kpc_prio.msgs */
+	struct kpc_prio *bucket;
+	struct kpc_msg_seg *next;
 	refcount_t ref;			/* the queue's (or receiver's) and peekers' */
 	u32 prio;
 	u32 len;
@@ -63,20 +59,24 @@ struct kipc_qmsg {
 };
 
 #define KIPC_MSG_SIZE		256
-#define KIPC_MSG_INLINE		(KIPC_MSG_SIZE - sizeof(struct kipc_qmsg))
+#define KIPC_MSG_INLINE		(KIPC_MSG_SIZE - sizeof(struct kpc_qmsg))
 #define KIPC_SEG_SIZE		PAGE_SIZE
-#define KIPC_SEG_INLINE		(KIPC_SEG_SIZE - sizeof(struct kipc_msg_seg))
+#define KIPC_SEG_INLINE		(KIPC_SEG_SIZE - sizeof(struct kpc_msg_seg))
 
-static struct kmem_cache *kipc_msg_cache;
-static struct kmem_cache *kipc_seg_cache;
-static struct kmem_cache *kipc_prio_cache;
+/* Operations of all queues, KIPC_QSTATS_A_* of KIPC_STATS_A_QUEUE. */
+static atomic64_t kpc_queue_counters[KIPC_QSTATS_A_MAX + 1 -
+				     KIPC_TSTATS_A_TYPE_BASE];
 
-struct kipc_queue {
-	struct kipc_object obj;		/* obj.lock guards all below */
+static struct kmem_cache *kpc_msg_cache;
+static struct kmem_cache *kpc_seg_cache;
+static struct kmem_cache *kpc_prio_cache;
+
+struct kpc_queue {
+	struct kpc_object obj;		/* obj.lock guards all below */
 	struct list_head msgs;
 	struct rb_root_cached prios;
-	struct kipc_prio *spare;	/* so inserting never allocates */
-	struct list_head receivers;	/* struct kipc_qwaiter, FIFO */
+	struct kpc_prio *spare;	/* so inserting never allocates */
+	struct list_head receivers;	/* struct kpc_qwaiter, FIFO */
 	struct list_head senders;
 	wait_queue_head_t poll_wq;
 
@@ -106,13 +106,11 @@ struct kipc_queue {
 	u32 notify_how;
 	u32 notify_signo;
 	u64 notify_value;
-
-	struct kipc_ring *ring;		/* KIPC_QUEUE_RING; set at creation */
 };
 
-static inline struct kipc_queue *to_queue(struct kipc_object *obj)
+static inline struct kpc_queue *to_queue(struct kpc_object *obj)
 {
-	return container_of(obj, struct kipc_queue, obj);
+	return container_of(obj, struct kpc_queue, obj);
 }
 
 /*
@@ -120,76 +118,55 @@ static inline struct kipc_queue *to_queue(struct kipc_object *obj)
  * waker removes it from its list and sets @done under the queue lock, and the
  * waiter reads the outcome only under the same lock.
  */
-struct kipc_qwaiter {
+struct kpc_qwaiter {
 	struct list_head link;
 	struct task_struct *task;
 	bool done;
 	int result;			/* -errno, or 0 */
-	struct kipc_qmsg *msg;		/* receive: the message handed over */
+	struct kpc_qmsg *msg;		/* receive: the message handed over */
 	u32 flags;			/* receive: KIPC_F_* selection */
 	s64 type;
 	u32 bufsize;
 	u32 need;			/* send: payload bytes to fit */
 };
 
-/* Tasks to wake once the lock is dropped. */
-struct kipc_wake_list {
-	unsigned int n;
-	struct task_struct *task[4];
-};
-
-static void kipc_waiter_done(struct kipc_qwaiter *w, int result,
-			     struct kipc_wake_list *wl)
+/* Answer @w, to be woken once the lock is dropped. */
+static void kpc_waiter_done(struct kpc_qwaiter *w, int result,
+			    struct kpc_wake *wk)
 {
 	list_del_init(&w->link);
 	w->result = result;
 	w->done = true;
-	if (wl && wl->n < ARRAY_SIZE(wl->task)) {
-		get_task_struct(w->task);
-		wl->task[wl->n++] = w->task;
-	} else {
-		/* The waiter cannot return before we drop the lock. */
-		wake_up_process(w->task);
-	}
-}
-
-static void kipc_wake_list_run(struct kipc_wake_list *wl)
-{
-	unsigned int i;
-
-	for (i = 0; i < wl->n; i++) {
-		wake_up_process(wl->task[i]);
-		put_task_struct(wl->task[i]);
-	}
+	kpc_wake_add(wk, w->task);
 }
 
 /* Messages */
 
-static void kipc_qmsg_free(struct kipc_qmsg *msg)
+static void kpc_qmsg_free(struct kpc_qmsg *msg)
 {
-	struct kipc_msg_seg *seg = msg->next, *next;
+	struct kpc_msg_seg *seg = msg->next, *next;
 
 	while (seg) {
 		next = seg->next;
-		kmem_cache_free(kipc_seg_cache, seg);
+		kmem_cache_free(kpc_seg_cache, seg);
 		seg = next;
 	}
-	kmem_cache_free(kipc_msg_cache, msg);
+	kmem_cache_free(kpc_msg_cache, msg);
 }
 
-static void kipc_qmsg_put(struct kipc_qmsg *msg)
+static void kpc_qmsg_put(struct kpc_qmsg *msg)
 {
 	if (refcount_dec_and_test(&msg->ref))
-		kipc_qmsg_free(msg);
+		kpc_qmsg_free(msg);
 }
 
-static struct kipc_qmsg *kipc_qmsg_load(const void __user *src, u32 len)
+static struct kpc_qmsg *kpc_qmsg_load(const void __user *src, u32 len)
 {
-	struct kipc_msg_seg **pseg;
-	struct kipc_qmsg *msg;
+	struct kpc_msg_seg **pseg;
+	struct kpc_qmsg *msg;
 	size_t chunk;
 
-	msg = kmem_cache_alloc(kipc_msg_cache, GFP_KERNEL_ACCOUNT);
+	msg = kmem_cache_alloc(kpc_msg_cache, GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	msg->next = NULL;
@@ -203,11 +180,11 @@ static struct kipc_qmsg *kipc_qmsg_load(const void __user *src, u32 len)
 	len -= chunk;
 	pseg = &msg->next;
 	while (len) {
-		struct kipc_msg_seg *seg;
+		struct kpc_msg_seg *seg;
 
-		seg = kmem_cache_alloc(kipc_seg_cache, GFP_KERNEL_ACCOUNT);
+		seg = kmem_cache_alloc(kpc_seg_cache, GFP_KERNEL_ACCOUNT);
 		if (!seg) {
-			kipc_qmsg_free(msg);
+			kpc_qmsg_free(msg);
 			return ERR_PTR(-ENOMEM);
 		}
 		seg->next = NULL;
@@ -222,14 +199,14 @@ static struct kipc_qmsg *kipc_qmsg_load(const void __user *src, u32 len)
 	return msg;
 
 fault:
-	kipc_qmsg_free(msg);
+	kpc_qmsg_free(msg);
 	return ERR_PTR(-EFAULT);
 }
 
-static int kipc_qmsg_store(const struct kipc_qmsg *msg, void __user *dst,
-			   u32 len)
+static int kpc_qmsg_store(const struct kpc_qmsg *msg, void __user *dst,
+			  u32 len)
 {
-	const struct kipc_msg_seg *seg = msg->next;
+	const struct kpc_msg_seg *seg = msg->next;
 	size_t chunk;
 
 	chunk = min_t(size_t, len, KIPC_MSG_INLINE);
@@ -250,15 +227,15 @@ static int kipc_qmsg_store(const struct kipc_qmsg *msg, void __user *dst,
 
 /* Queue structure, all under obj.lock */
 
-static struct kipc_prio *kipc_prio_bucket(struct kipc_queue *q, u32 prio)
+static struct kpc_prio *kpc_prio_bucket(struct kpc_queue *q, u32 prio)
 {
 	struct rb_node **link = &q->prios.rb_root.rb_node, *parent = NULL;
 	bool leftmost = true;
-	struct kipc_prio *b;
+	struct kpc_prio *b;
 
 	while (*link) {
 		parent = *link;
-		b = rb_entry(parent, struct kipc_prio, node);
+		b = rb_entry(parent, struct kpc_prio, node);
 		if (b->prio == prio)
 			return b;
 		/* Higher priorities sort left, so the leftmost is the next. */
@@ -281,13 +258,13 @@ static struct kipc_prio *kipc_prio_bucket(struct kipc_queue *q, u32 prio)
 }
 
 /* Put @entry into @head ordered by sequence; new messages go to the tail. */
-static void kipc_list_insert_seq(struct list_head *entry, struct list_head *head,
-				 u64 seq, size_t offset)
+static void kpc_list_insert_seq(struct list_head *entry, struct list_head *head,
+				u64 seq, size_t offset)
 {
 	struct list_head *pos;
 
 	list_for_each_prev(pos, head) {
-		const struct kipc_qmsg *m = (const void *)pos - offset;
+		const struct kpc_qmsg *m = (const void *)pos - offset;
 
 		if (m->seq < seq)
 			break;
@@ -295,26 +272,26 @@ static void kipc_list_insert_seq(struct list_head *entry, struct list_head *head
 	list_add(entry, pos);
 }
 
-static int kipc_queue_insert(struct kipc_queue *q, struct kipc_qmsg *msg)
+static int kpc_queue_insert(struct kpc_queue *q, struct kpc_qmsg *msg)
 {
-	struct kipc_prio *b = kipc_prio_bucket(q, msg->prio);
+	struct kpc_prio *b = kpc_prio_bucket(q, msg->prio);
 
 	if (!b)
 		return -ENOMEM;
 	msg->bucket = b;
-	kipc_list_insert_seq(&msg->prio_link, &b->msgs, msg->seq,
-			     offsetof(struct kipc_qmsg, prio_link));
-	kipc_list_insert_seq(&msg->arrival, &q->msgs, msg->seq,
-			     offsetof(struct kipc_qmsg, arrival));
+	kpc_list_insert_seq(&msg->prio_link, &b->msgs, msg->seq,
+			    offsetof(struct kpc_qmsg, prio_link));
+	kpc_list_insert_seq(&msg->arrival, &q->msgs, msg->seq,
+			    offsetof(struct kpc_qmsg, arrival));
 	q->nmsgs++;
 	q->bytes += msg->len;
-	atomic64_inc(&kipc_counters.msgs);
+	atomic64_inc(&kpc_counters.msgs);
 	return 0;
 }
 
-static void kipc_queue_unlink(struct kipc_queue *q, struct kipc_qmsg *msg)
+static void kpc_queue_unlink(struct kpc_queue *q, struct kpc_qmsg *msg)
 {
-	struct kipc_prio *b = msg->bucket;
+	struct kpc_prio *b = msg->bucket;
 
 	list_del(&msg->arrival);
 	list_del(&msg->prio_link);
@@ -323,33 +300,33 @@ static void kipc_queue_unlink(struct kipc_queue *q, struct kipc_qmsg *msg)
 		if (!q->spare)
 			q->spare = b;
 		else
-			kmem_cache_free(kipc_prio_cache, b);
+			kmem_cache_free(kpc_prio_cache, b);
 	}
 	q->nmsgs--;
 	q->bytes -= msg->len;
-	atomic64_dec(&kipc_counters.msgs);
+	atomic64_dec(&kpc_counters.msgs);
 }
 
 /* Room for one more message of @len bytes, counting those held. */
-static bool kipc_queue_fits(const struct kipc_queue *q, u32 len)
+static bool kpc_queue_fits(const struct kpc_queue *q, u32 len)
 {
 	return q->nmsgs + q->held_msgs < q->max_msgs &&
 	       q->bytes + q->held_bytes + len <= q->max_bytes;
 }
 
-static void kipc_queue_hold(struct kipc_queue *q, const struct kipc_qmsg *msg)
+static void kpc_queue_hold(struct kpc_queue *q, const struct kpc_qmsg *msg)
 {
 	q->held_msgs++;
 	q->held_bytes += msg->len;
 }
 
-static void kipc_queue_unhold(struct kipc_queue *q, const struct kipc_qmsg *msg)
+static void kpc_queue_unhold(struct kpc_queue *q, const struct kpc_qmsg *msg)
 {
 	q->held_msgs--;
 	q->held_bytes -= msg->len;
 }
 
-static bool kipc_msg_matches(const struct kipc_qmsg *msg, u32 flags, s64 type)
+static bool kpc_msg_matches(const struct kpc_qmsg *msg, u32 flags, s64 type)
 {
 	if (!(flags & KIPC_F_SYSV) || type == 0)
 		return true;
@@ -359,28 +336,28 @@ static bool kipc_msg_matches(const struct kipc_qmsg *msg, u32 flags, s64 type)
 	return msg->type <= (type == S64_MIN ? S64_MAX : -type);
 }
 
-static struct kipc_qmsg *kipc_queue_find(struct kipc_queue *q, u32 flags,
-					 s64 type)
+static struct kpc_qmsg *kpc_queue_find(struct kpc_queue *q, u32 flags,
+				       s64 type)
 {
-	struct kipc_qmsg *msg, *best = NULL;
+	struct kpc_qmsg *msg, *best = NULL;
 	struct rb_node *node;
 
 	if (!(flags & KIPC_F_SYSV)) {
 		node = rb_first_cached(&q->prios);
 		if (!node)
 			return NULL;
-		return list_first_entry(&rb_entry(node, struct kipc_prio, node)->msgs,
-					struct kipc_qmsg, prio_link);
+		return list_first_entry(&rb_entry(node, struct kpc_prio, node)->msgs,
+					struct kpc_qmsg, prio_link);
 	}
 	if (type >= 0) {
 		list_for_each_entry(msg, &q->msgs, arrival)
-			if (kipc_msg_matches(msg, flags, type))
+			if (kpc_msg_matches(msg, flags, type))
 				return msg;
 		return NULL;
 	}
 	/* type < 0: the lowest type not above -type, oldest among equals. */
 	list_for_each_entry(msg, &q->msgs, arrival) {
-		if (kipc_msg_matches(msg, flags, type) &&
+		if (kpc_msg_matches(msg, flags, type) &&
 		    (!best || msg->type < best->type)) {
 			best = msg;
 			if (best->type == 1)
@@ -397,17 +374,17 @@ static struct kipc_qmsg *kipc_queue_find(struct kipc_queue *q, u32 flags,
  * freed -- must call this again as it leaves, or the next would sleep
  * beside free room.
  */
-static void kipc_queue_wake_sender(struct kipc_queue *q,
-				   struct kipc_wake_list *wl)
+static void kpc_queue_wake_sender(struct kpc_queue *q,
+				  struct kpc_wake *wk)
 {
-	struct kipc_qwaiter *w;
+	struct kpc_qwaiter *w;
 
 	/* Full by count: nobody fits, and a long list need not be walked. */
-	if (!kipc_queue_fits(q, 0))
+	if (!kpc_queue_fits(q, 0))
 		return;
 	list_for_each_entry(w, &q->senders, link) {
-		if (kipc_queue_fits(q, w->need)) {
-			kipc_waiter_done(w, 0, wl);
+		if (kpc_queue_fits(q, w->need)) {
+			kpc_waiter_done(w, 0, wk);
 			return;
 		}
 	}
@@ -417,14 +394,14 @@ static void kipc_queue_wake_sender(struct kipc_queue *q,
  * Pipelined send: find a blocked receiver that takes @msg.  Receivers that
  * select it but cannot take it are answered on the way, as msgrcv() does.
  */
-static struct kipc_qwaiter *kipc_queue_pick_receiver(struct kipc_queue *q,
-						     const struct kipc_qmsg *msg,
-						     struct kipc_wake_list *wl)
+static struct kpc_qwaiter *kpc_queue_pick_receiver(struct kpc_queue *q,
+						   const struct kpc_qmsg *msg,
+						     struct kpc_wake *wk)
 {
-	struct kipc_qwaiter *w, *tmp;
+	struct kpc_qwaiter *w, *tmp;
 
 	list_for_each_entry_safe(w, tmp, &q->receivers, link) {
-		if (!kipc_msg_matches(msg, w->flags, w->type))
+		if (!kpc_msg_matches(msg, w->flags, w->type))
 			continue;
 		/*
 		 * SIGKILLed, and still listed until it runs: it would take
@@ -433,12 +410,12 @@ static struct kipc_qwaiter *kipc_queue_pick_receiver(struct kipc_queue *q,
 		if (fatal_signal_pending(w->task))
 			continue;
 		if (w->flags & KIPC_F_PEEK) {
-			kipc_waiter_done(w, 0, wl);	/* look again */
+			kpc_waiter_done(w, 0, wk);	/* look again */
 			continue;
 		}
 		if (msg->len > w->bufsize && !(w->flags & KIPC_F_NOERROR)) {
-			kipc_waiter_done(w, (w->flags & KIPC_F_SYSV) ?
-					 -E2BIG : -EMSGSIZE, wl);
+			kpc_waiter_done(w, (w->flags & KIPC_F_SYSV) ?
+					 -E2BIG : -EMSGSIZE, wk);
 			continue;
 		}
 		return w;
@@ -446,7 +423,7 @@ static struct kipc_qwaiter *kipc_queue_pick_receiver(struct kipc_queue *q,
 	return NULL;
 }
 
-static void kipc_queue_poll_wake(struct kipc_queue *q)
+static void kpc_queue_poll_wake(struct kpc_queue *q)
 {
 	if (wq_has_sleeper(&q->poll_wq))
 		wake_up_interruptible_poll(&q->poll_wq,
@@ -454,7 +431,7 @@ static void kipc_queue_poll_wake(struct kipc_queue *q)
 					   EPOLLOUT | EPOLLWRNORM);
 }
 
-struct kipc_notification {
+struct kpc_notification {
 	struct pid *pid;
 	u64 exec_id;
 	u32 how;
@@ -462,8 +439,8 @@ struct kipc_notification {
 	u64 value;
 };
 
-static void kipc_queue_take_notification(struct kipc_queue *q,
-					 struct kipc_notification *n)
+static void kpc_queue_take_notification(struct kpc_queue *q,
+					struct kpc_notification *n)
 {
 	n->pid = q->notify_pid;
 	n->exec_id = q->notify_exec_id;
@@ -484,8 +461,8 @@ static void kipc_queue_take_notification(struct kipc_queue *q,
  * kill() (ipc/mqueue.c checks self_exec_id the same way).  Exec leaves one
  * thread, the leader, with the new count.
  */
-static struct task_struct *kipc_notify_target(struct pid *pid, int signo,
-					      u64 exec_id)
+static struct task_struct *kpc_notify_target(struct pid *pid, int signo,
+					     u64 exec_id)
 {
 	struct task_struct *leader, *t, *target = NULL;
 
@@ -514,7 +491,7 @@ static struct task_struct *kipc_notify_target(struct pid *pid, int signo,
  * as none: it can take no signal, and nobody can unregister it.  Its
  * struct pid is not reused, so no later process can be taken for it.
  */
-static bool kipc_notify_owner_dead(struct pid *pid)
+static bool kpc_notify_owner_dead(struct pid *pid)
 {
 	struct task_struct *leader;
 	bool dead;
@@ -527,7 +504,7 @@ static bool kipc_notify_owner_dead(struct pid *pid)
 	return dead;
 }
 
-static void kipc_notification_deliver(struct kipc_notification *n)
+static void kpc_notification_deliver(struct kpc_notification *n)
 {
 	struct kernel_siginfo info;
 	struct task_struct *task;
@@ -535,7 +512,7 @@ static void kipc_notification_deliver(struct kipc_notification *n)
 	if (!n->pid)
 		return;
 	task = n->how == KIPC_NOTIFY_SIGNAL ?
-	       kipc_notify_target(n->pid, n->signo, n->exec_id) : NULL;
+	       kpc_notify_target(n->pid, n->signo, n->exec_id) : NULL;
 	if (task) {
 		clear_siginfo(&info);
 		info.si_signo = n->signo;
@@ -561,7 +538,7 @@ static void kipc_notification_deliver(struct kipc_notification *n)
 	put_pid(n->pid);
 }
 
-static void kipc_queue_note_send(struct kipc_queue *q)
+static void kpc_queue_note_send(struct kpc_queue *q)
 {
 	q->sent++;
 	q->stime = ktime_get_coarse_real();
@@ -571,7 +548,7 @@ static void kipc_queue_note_send(struct kipc_queue *q)
 	}
 }
 
-static void kipc_queue_note_recv(struct kipc_queue *q)
+static void kpc_queue_note_recv(struct kpc_queue *q)
 {
 	q->received++;
 	q->rtime = ktime_get_coarse_real();
@@ -583,71 +560,85 @@ static void kipc_queue_note_recv(struct kipc_queue *q)
 
 /* Send and receive */
 
-/* Give @msg, which fits, to the receiver @r: it holds the room now. */
-static void kipc_queue_hand_over(struct kipc_queue *q, struct kipc_qwaiter *r,
-				 struct kipc_qmsg *msg,
-				 struct kipc_wake_list *wl)
+/*
+ * The one way a message enters the queue, from a sender or put back by a
+ * receiver: @msg, which fits and has its sequence, goes straight to the
+ * first blocked receiver that takes it, who holds its room from now on, or
+ * else into the queue.  Returns 1 if handed over, 0 if queued, -ENOMEM if
+ * no spare priority node was there.
+ */
+static int kpc_queue_place(struct kpc_queue *q, struct kpc_qmsg *msg,
+			   struct kpc_wake *wk)
 {
-	kipc_queue_hold(q, msg);
+	struct kpc_qwaiter *r = kpc_queue_pick_receiver(q, msg, wk);
+
+	if (!r)
+		return kpc_queue_insert(q, msg);
+	kpc_queue_hold(q, msg);
 	r->msg = msg;
-	kipc_waiter_done(r, 0, wl);
-	kipc_queue_note_send(q);
+	kpc_waiter_done(r, 0, wk);
+	return 1;
 }
 
-static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
-			       struct kipc_deadline *dl)
+/*
+ * Post @msg, never sleeping: 0, or -EAGAIN (no room), -ENOMEM (no spare
+ * priority node), -EIDRM.  Room first, even for a receiver waiting for
+ * this message (as msgsnd() does): the receiver holds the room until it
+ * has copied the message out.
+ */
+static int kpc_queue_post_locked(struct kpc_queue *q, struct kpc_qmsg *msg,
+				 struct kpc_wake *wk,
+				 struct kpc_notification *note)
 {
-	struct kipc_notification note = { };
-	struct kipc_wake_list wl = { };
-	struct kipc_prio *bucket = NULL;
-	struct kipc_qwaiter self, *r;
+	int ret;
+
+	if (q->obj.removed)
+		return -EIDRM;
+	if (!kpc_queue_fits(q, msg->len))
+		return -EAGAIN;
+	msg->seq = q->next_seq++;
+	ret = kpc_queue_place(q, msg, wk);
+	if (ret < 0)
+		return ret;
+	kpc_queue_note_send(q);
+	/* Only a message queued into an empty queue notifies. */
+	if (!ret && q->nmsgs == 1 && q->notify_pid)
+		kpc_queue_take_notification(q, note);
+	return 0;
+}
+
+static int kpc_queue_send_one(struct kpc_queue *q, struct kpc_qmsg *msg,
+			      struct kpc_deadline *dl)
+{
+	struct kpc_notification note = { };
+	struct kpc_wake wk = { };
+	struct kpc_prio *bucket = NULL;
 	bool full = false, told = false;
+	struct kpc_qwaiter self;
 	int ret, err = 0;
 
 	if (!READ_ONCE(q->spare))
-		bucket = kmem_cache_alloc(kipc_prio_cache, GFP_KERNEL_ACCOUNT);
+		bucket = kmem_cache_alloc(kpc_prio_cache, GFP_KERNEL_ACCOUNT);
 
 	spin_lock(&q->obj.lock);
 	for (;;) {
-		if (q->obj.removed) {
-			ret = -EIDRM;
+		if (!q->spare && bucket) {
+			q->spare = bucket;
+			bucket = NULL;
+		}
+		ret = kpc_queue_post_locked(q, msg, &wk, &note);
+		if (ret == -ENOMEM) {
+			/* Other senders took the spare node: get one. */
+			spin_unlock(&q->obj.lock);
+			bucket = kmem_cache_alloc(kpc_prio_cache,
+						  GFP_KERNEL_ACCOUNT);
+			spin_lock(&q->obj.lock);
+			if (bucket)
+				continue;
 			break;
 		}
-		/*
-		 * Room first, even for a receiver waiting for this message
-		 * (as msgsnd() does): the receiver holds the room until it
-		 * has copied the message out.
-		 */
-		if (kipc_queue_fits(q, msg->len)) {
-			msg->seq = q->next_seq++;
-			r = kipc_queue_pick_receiver(q, msg, &wl);
-			if (r) {
-				kipc_queue_hand_over(q, r, msg, &wl);
-				ret = 0;
-				break;
-			}
-			if (!q->spare && bucket) {
-				q->spare = bucket;
-				bucket = NULL;
-			}
-			ret = kipc_queue_insert(q, msg);
-			if (ret == -ENOMEM) {
-				/* Other senders took the spare node: get one. */
-				spin_unlock(&q->obj.lock);
-				bucket = kmem_cache_alloc(kipc_prio_cache,
-							  GFP_KERNEL_ACCOUNT);
-				spin_lock(&q->obj.lock);
-				if (bucket)
-					continue;
-				break;
-			}
-			if (!ret) {
-				kipc_queue_note_send(q);
-				if (q->nmsgs == 1 && q->notify_pid)
-					kipc_queue_take_notification(q, &note);
-			}
+		if (ret != -EAGAIN)
 			break;
-		}
 		if (err) {
 			ret = err;
 			break;
@@ -658,10 +649,10 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			break;
 		}
 		/* Tell listeners before the first sleep, and unlocked. */
-		if (!told && kipc_event_wanted()) {
+		if (!told && kpc_event_wanted()) {
 			told = true;
 			spin_unlock(&q->obj.lock);
-			kipc_event(&q->obj, KIPC_EVENT_QUEUE_FULL, 0);
+			kpc_event(&q->obj, KIPC_EVENT_QUEUE_FULL, 0);
 			spin_lock(&q->obj.lock);
 			continue;
 		}
@@ -673,7 +664,7 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 		__set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&q->obj.lock);
 
-		err = kipc_deadline_sleep(dl);
+		err = kpc_deadline_sleep(dl);
 
 		spin_lock(&q->obj.lock);
 		if (!self.done)
@@ -682,20 +673,20 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 			err = self.result;
 	}
 	/* We may have been woken for room we did not use: pass it on. */
-	kipc_queue_wake_sender(q, &wl);
+	kpc_queue_wake_sender(q, &wk);
 	spin_unlock(&q->obj.lock);
 
-	kipc_wake_list_run(&wl);
+	kpc_wake_run(&wk);
 	if (!ret)
-		kipc_queue_poll_wake(q);
-	kipc_notification_deliver(&note);
+		kpc_queue_poll_wake(q);
+	kpc_notification_deliver(&note);
 	if (full) {
-		atomic64_inc(&kipc_counters.queue_full);
+		kpc_count(kpc_queue_counters, KIPC_QSTATS_A_FULL);
 		if (!told)
-			kipc_event(&q->obj, KIPC_EVENT_QUEUE_FULL, 0);
+			kpc_event(&q->obj, KIPC_EVENT_QUEUE_FULL, 0);
 	}
 	if (bucket)
-		kmem_cache_free(kipc_prio_cache, bucket);
+		kmem_cache_free(kpc_prio_cache, bucket);
 	return ret;
 }
 
@@ -707,60 +698,30 @@ static int kipc_queue_send_one(struct kipc_queue *q, struct kipc_qmsg *msg,
 #define KIPC_XFER_CHUNK		16
 
 /*
- * Hand @msg to a blocked receiver or queue it, never sleeping: 0, or
- * -EAGAIN (no room), -ENOMEM (no spare priority node), -EIDRM.
- */
-static int kipc_queue_post_locked(struct kipc_queue *q, struct kipc_qmsg *msg,
-				  struct kipc_wake_list *wl,
-				  struct kipc_notification *note)
-{
-	struct kipc_qwaiter *r;
-	int ret;
-
-	if (q->obj.removed)
-		return -EIDRM;
-	if (!kipc_queue_fits(q, msg->len))
-		return -EAGAIN;
-	msg->seq = q->next_seq++;
-	r = kipc_queue_pick_receiver(q, msg, wl);
-	if (r) {
-		kipc_queue_hand_over(q, r, msg, wl);
-		return 0;
-	}
-	ret = kipc_queue_insert(q, msg);
-	if (ret)
-		return ret;
-	kipc_queue_note_send(q);
-	if (q->nmsgs == 1 && q->notify_pid)
-		kipc_queue_take_notification(q, note);
-	return 0;
-}
-
-/*
  * Post as many of @msgs as go without sleeping, in one lock hold.  Returns
  * how many went; *@err says why the next did not (0: all went).
  */
-static unsigned int kipc_queue_post_many(struct kipc_queue *q,
-					 struct kipc_qmsg **msgs,
+static unsigned int kpc_queue_post_many(struct kpc_queue *q,
+					struct kpc_qmsg **msgs,
 					 unsigned int n, int *err)
 {
-	struct kipc_notification note = { };
-	struct kipc_wake_list wl = { };
+	struct kpc_notification note = { };
+	struct kpc_wake wk = { };
 	unsigned int i;
 
 	*err = 0;
 	spin_lock(&q->obj.lock);
 	for (i = 0; i < n; i++) {
-		*err = kipc_queue_post_locked(q, msgs[i], &wl, &note);
+		*err = kpc_queue_post_locked(q, msgs[i], &wk, &note);
 		if (*err)
 			break;
 	}
 	spin_unlock(&q->obj.lock);
 
-	kipc_wake_list_run(&wl);
+	kpc_wake_run(&wk);
 	if (i)
-		kipc_queue_poll_wake(q);
-	kipc_notification_deliver(&note);
+		kpc_queue_poll_wake(q);
+	kpc_notification_deliver(&note);
 	return i;
 }
 
@@ -768,15 +729,15 @@ static unsigned int kipc_queue_post_many(struct kipc_queue *q,
  * A receiver takes @msg off the queue.  Its room stays held, and is freed
  * (and a sender woken for it) once the message is copied out.
  */
-static void kipc_queue_take(struct kipc_queue *q, struct kipc_qmsg *msg)
+static void kpc_queue_take(struct kpc_queue *q, struct kpc_qmsg *msg)
 {
-	kipc_queue_unlink(q, msg);
-	kipc_queue_hold(q, msg);
-	kipc_queue_note_recv(q);
+	kpc_queue_unlink(q, msg);
+	kpc_queue_hold(q, msg);
+	kpc_queue_note_recv(q);
 }
 
-/* What a receive copied out, to free with kipc_queue_release(). */
-struct kipc_qrelease {
+/* What a receive copied out, to free with kpc_queue_release(). */
+struct kpc_qrelease {
 	u32 msgs;
 	u64 bytes;
 };
@@ -785,10 +746,10 @@ struct kipc_qrelease {
  * The messages of @rel are copied out: free their room.  A sender for each,
  * as each would have been woken had its room been freed alone.
  */
-static void kipc_queue_release(struct kipc_queue *q,
-			       const struct kipc_qrelease *rel)
+static void kpc_queue_release(struct kpc_queue *q,
+			      const struct kpc_qrelease *rel)
 {
-	struct kipc_wake_list wl = { };
+	struct kpc_wake wk = { };
 	u32 i;
 
 	if (!rel->msgs)
@@ -797,23 +758,23 @@ static void kipc_queue_release(struct kipc_queue *q,
 	q->held_msgs -= rel->msgs;
 	q->held_bytes -= rel->bytes;
 	for (i = 0; i < rel->msgs; i++)
-		kipc_queue_wake_sender(q, &wl);
+		kpc_queue_wake_sender(q, &wk);
 	spin_unlock(&q->obj.lock);
-	kipc_wake_list_run(&wl);
-	kipc_queue_poll_wake(q);
+	kpc_wake_run(&wk);
+	kpc_queue_poll_wake(q);
 }
 
 /*
  * Take (or, with KIPC_F_PEEK, reference) the message a receive selects.
  * Returns the message, with one reference for the caller; one taken holds
- * its room until kipc_queue_deliver() and kipc_queue_release().
+ * its room until kpc_queue_deliver() and kpc_queue_release().
  */
-static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
-					     s64 type, u32 bufsize,
-					     struct kipc_deadline *dl)
+static struct kpc_qmsg *kpc_queue_recv_one(struct kpc_queue *q, u32 flags,
+					   s64 type, u32 bufsize,
+					     struct kpc_deadline *dl)
 {
-	struct kipc_qwaiter self;
-	struct kipc_qmsg *msg;
+	struct kpc_qwaiter self;
+	struct kpc_qmsg *msg;
 	int ret, err = 0;
 
 	spin_lock(&q->obj.lock);
@@ -827,7 +788,7 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 			ret = -EINTR;
 			break;
 		}
-		msg = kipc_queue_find(q, flags, type);
+		msg = kpc_queue_find(q, flags, type);
 		if (msg) {
 			if (msg->len > bufsize && !(flags & KIPC_F_NOERROR)) {
 				ret = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
@@ -836,7 +797,7 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 			if (flags & KIPC_F_PEEK)
 				refcount_inc(&msg->ref);
 			else
-				kipc_queue_take(q, msg);
+				kpc_queue_take(q, msg);
 			ret = 0;
 			break;
 		}
@@ -859,14 +820,14 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
 		__set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&q->obj.lock);
 
-		err = kipc_deadline_sleep(dl);
+		err = kpc_deadline_sleep(dl);
 
 		spin_lock(&q->obj.lock);
 		if (!self.done) {
 			list_del(&self.link);
 		} else if (self.msg) {
 			msg = self.msg;
-			kipc_queue_note_recv(q);
+			kpc_queue_note_recv(q);
 			ret = 0;
 			break;
 		} else if (self.result) {
@@ -886,12 +847,12 @@ static struct kipc_qmsg *kipc_queue_recv_one(struct kipc_queue *q, u32 flags,
  * sleeping and in one lock hold.  Returns how many were taken; *@err says
  * why the next was not (0: all were).
  */
-static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
-					 const struct kipc_msg *m,
-					 struct kipc_qmsg **msgs,
+static unsigned int kpc_queue_take_many(struct kpc_queue *q, u32 flags,
+					const struct kipc_msg *m,
+					 struct kpc_qmsg **msgs,
 					 unsigned int n, int *err)
 {
-	struct kipc_qmsg *msg;
+	struct kpc_qmsg *msg;
 	unsigned int i;
 
 	*err = 0;
@@ -910,7 +871,7 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 			*err = -EMSGSIZE;
 			break;
 		}
-		msg = kipc_queue_find(q, flags, m[i].type);
+		msg = kpc_queue_find(q, flags, m[i].type);
 		if (!msg) {
 			*err = (flags & KIPC_F_SYSV) ? -ENOMSG : -EAGAIN;
 			break;
@@ -919,7 +880,7 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
 			*err = (flags & KIPC_F_SYSV) ? -E2BIG : -EMSGSIZE;
 			break;
 		}
-		kipc_queue_take(q, msg);
+		kpc_queue_take(q, msg);
 		msgs[i] = msg;
 	}
 	spin_unlock(&q->obj.lock);
@@ -932,47 +893,42 @@ static unsigned int kipc_queue_take_many(struct kipc_queue *q, u32 flags,
  * not see it, so the first that selects it takes it, as from a sender, and
  * holds the room in turn.
  */
-static void kipc_queue_requeue(struct kipc_queue *q, struct kipc_qmsg *msg)
+static void kpc_queue_requeue(struct kpc_queue *q, struct kpc_qmsg *msg)
 {
-	struct kipc_wake_list wl = { };
-	struct kipc_prio *bucket;
-	struct kipc_qwaiter *r;
+	struct kpc_wake wk = { };
+	struct kpc_prio *bucket;
+	bool lost;
 
 	/* Rare path, and the message must not be lost for want of a node. */
-	bucket = kmem_cache_alloc(kipc_prio_cache, GFP_KERNEL | __GFP_NOFAIL);
+	bucket = kmem_cache_alloc(kpc_prio_cache, GFP_KERNEL | __GFP_NOFAIL);
 	spin_lock(&q->obj.lock);
 	if (!q->spare) {
 		q->spare = bucket;
 		bucket = NULL;
 	}
-	r = q->obj.removed ? NULL : kipc_queue_pick_receiver(q, msg, &wl);
-	if (r) {
-		r->msg = msg;
-		kipc_waiter_done(r, 0, &wl);
+	/* Its room, held until now, goes with it (to a receiver: held again). */
+	kpc_queue_unhold(q, msg);
+	/* Removed (its messages are gone), or no node: never. */
+	lost = q->obj.removed || kpc_queue_place(q, msg, &wk) < 0;
+	if (!lost)
 		q->received--;
-	} else {
-		kipc_queue_unhold(q, msg);
-		/* Removed (its messages are gone), or no node: never. */
-		if (q->obj.removed || kipc_queue_insert(q, msg))
-			kipc_qmsg_put(msg);
-		else
-			q->received--;
-	}
 	spin_unlock(&q->obj.lock);
-	kipc_wake_list_run(&wl);
+	if (lost)
+		kpc_qmsg_put(msg);
+	kpc_wake_run(&wk);
 	if (bucket)
-		kmem_cache_free(kipc_prio_cache, bucket);
-	kipc_queue_poll_wake(q);
+		kmem_cache_free(kpc_prio_cache, bucket);
+	kpc_queue_poll_wake(q);
 }
 
 /*
  * Deliver a received message into @m's buffer and report it back; note its
- * room in @rel for kipc_queue_release(), or put it back if that faults.
+ * room in @rel for kpc_queue_release(), or put it back if that faults.
  */
-static int kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *msg,
-			      struct kipc_msg *m, u32 flags,
+static int kpc_queue_deliver(struct kpc_queue *q, struct kpc_qmsg *msg,
+			     struct kipc_msg *m, u32 flags,
 			      struct kipc_msg __user *um,
-			      struct kipc_qrelease *rel)
+			      struct kpc_qrelease *rel)
 {
 	u32 len = min(msg->len, m->len);
 	int ret;
@@ -982,22 +938,22 @@ static int kipc_queue_deliver(struct kipc_queue *q, struct kipc_qmsg *msg,
 	m->msg_len = msg->len;
 	m->prio = msg->prio;
 	m->type = msg->type;
-	ret = kipc_qmsg_store(msg, u64_to_user_ptr(m->buf), len);
+	ret = kpc_qmsg_store(msg, u64_to_user_ptr(m->buf), len);
 	if (!ret && um && copy_to_user(um, m, sizeof(*m)))
 		ret = -EFAULT;
 	if (flags & KIPC_F_PEEK) {
-		kipc_qmsg_put(msg);
+		kpc_qmsg_put(msg);
 	} else if (ret) {
-		kipc_queue_requeue(q, msg);
+		kpc_queue_requeue(q, msg);
 	} else {
 		rel->msgs++;
 		rel->bytes += msg->len;
-		kipc_qmsg_put(msg);
+		kpc_qmsg_put(msg);
 	}
 	return ret;
 }
 
-static int kipc_queue_check_msg(struct kipc_queue *q, const struct kipc_msg *m)
+static int kpc_queue_check_msg(struct kpc_queue *q, const struct kipc_msg *m)
 {
 	if (m->len > q->max_msgsize)
 		return -EMSGSIZE;
@@ -1010,8 +966,8 @@ static int kipc_queue_check_msg(struct kipc_queue *q, const struct kipc_msg *m)
  * Copy @n descriptors of a batch.  Those before an unreadable one still
  * count: returns how many were copied, with *@ret = -EFAULT if not all.
  */
-static u32 kipc_xfer_copy_descs(struct kipc_msg *m,
-				const struct kipc_msg __user *um, u32 n,
+static u32 kpc_xfer_copy_descs(struct kipc_msg *m,
+			       const struct kipc_msg __user *um, u32 n,
 				int *ret)
 {
 	unsigned long left = copy_from_user(m, um, n * sizeof(*m));
@@ -1023,42 +979,40 @@ static u32 kipc_xfer_copy_descs(struct kipc_msg *m,
 	return n;
 }
 
-static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
+static long kpc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
-	struct kipc_qmsg *msgs[KIPC_XFER_CHUNK];
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
+	struct kpc_qmsg *msgs[KIPC_XFER_CHUNK];
 	struct kipc_msg m[KIPC_XFER_CHUNK];
 	struct kipc_msg __user *umsgs;
-	struct kipc_deadline dl;
+	struct kpc_deadline dl;
 	u32 i, k, n;
 	int ret, err;
 
-	if (q->ring)
-		return -EOPNOTSUPP;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if (xfer->count > KIPC_XFER_MAX ||
 	    (xfer->flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
 		return -EINVAL;
-	ret = kipc_deadline_init(&dl, xfer->flags, &xfer->timeout,
-				 file->f_flags & O_NONBLOCK);
+	ret = kpc_deadline_init(&dl, xfer->flags, &xfer->timeout,
+				file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
 	for (i = 0; i < xfer->count && !ret;) {
-		n = kipc_xfer_copy_descs(m, &umsgs[i],
-					 min_t(u32, xfer->count - i,
-					       KIPC_XFER_CHUNK), &ret);
+		n = kpc_xfer_copy_descs(m, &umsgs[i],
+					min_t(u32, xfer->count - i,
+					      KIPC_XFER_CHUNK), &ret);
 		/* Load the chunk; a bad message ends the batch before it. */
 		for (k = 0; k < n; k++) {
-			err = kipc_queue_check_msg(q, &m[k]);
+			err = kpc_queue_check_msg(q, &m[k]);
 			if (err) {
 				ret = err;
 				break;
 			}
-			msgs[k] = kipc_qmsg_load(u64_to_user_ptr(m[k].buf),
-						 m[k].len);
+			msgs[k] = kpc_qmsg_load(u64_to_user_ptr(m[k].buf),
+						m[k].len);
 			if (IS_ERR(msgs[k])) {
 				ret = PTR_ERR(msgs[k]);
 				break;
@@ -1069,14 +1023,14 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 		n = k;
 		/* All that fit at once; sleep only for the one that did not. */
 		for (k = 0; k < n;) {
-			k += kipc_queue_post_many(q, msgs + k, n - k, &err);
+			k += kpc_queue_post_many(q, msgs + k, n - k, &err);
 			if (!err)
 				break;
 			if (err != -EAGAIN && err != -ENOMEM) {
 				ret = err;
 				break;
 			}
-			err = kipc_queue_send_one(q, msgs[k], &dl);
+			err = kpc_queue_send_one(q, msgs[k], &dl);
 			if (err) {
 				ret = err;
 				break;
@@ -1085,20 +1039,16 @@ static long kipc_queue_do_send(struct file *file, const struct kipc_xfer *xfer)
 		}
 		i += k;
 		while (k < n)
-			kipc_qmsg_put(msgs[k++]);
+			kpc_qmsg_put(msgs[k++]);
 	}
-	atomic64_add(i, &kipc_counters.queue_sent);
+	kpc_count_add(kpc_queue_counters, KIPC_QSTATS_A_SENT, i);
 	return i ? (long)i : ret;
 }
 
 /* Everything a receive checks before it looks at the queue. */
-static int kipc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer,
-				 struct kipc_deadline *dl)
+static int kpc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer,
+				struct kpc_deadline *dl)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
-
-	if (q->ring)
-		return -EOPNOTSUPP;
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if (xfer->count > KIPC_XFER_MAX ||
@@ -1106,57 +1056,57 @@ static int kipc_queue_recv_check(struct file *file, const struct kipc_xfer *xfer
 			     KIPC_F_NOERROR | KIPC_F_EXCEPT | KIPC_F_SYSV |
 			     KIPC_F_PEEK | KIPC_F_POSIX_SIZE)))
 		return -EINVAL;
-	return kipc_deadline_init(dl, xfer->flags, &xfer->timeout,
+	return kpc_deadline_init(dl, xfer->flags, &xfer->timeout,
 				  file->f_flags & O_NONBLOCK);
 }
 
-static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
+static long kpc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
-	struct kipc_qmsg *msgs[KIPC_XFER_CHUNK];
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
+	struct kpc_qmsg *msgs[KIPC_XFER_CHUNK];
 	struct kipc_msg m[KIPC_XFER_CHUNK];
 	struct kipc_msg __user *umsgs;
-	struct kipc_deadline dl;
+	struct kpc_deadline dl;
 	u32 i, j, k, n;
 	int ret, err;
 
-	ret = kipc_queue_recv_check(file, xfer, &dl);
+	ret = kpc_queue_recv_check(file, xfer, &dl);
 	if (ret)
 		return ret;
 
 	umsgs = u64_to_user_ptr(xfer->msgs);
 	for (i = 0; i < xfer->count && !ret;) {
-		struct kipc_qrelease rel = { };
+		struct kpc_qrelease rel = { };
 
 		/* A peek of several would see the same message again. */
 		n = (xfer->flags & KIPC_F_PEEK) ? 1 :
 		    min_t(u32, xfer->count - i, KIPC_XFER_CHUNK);
-		n = kipc_xfer_copy_descs(m, &umsgs[i], n, &ret);
+		n = kpc_xfer_copy_descs(m, &umsgs[i], n, &ret);
 		k = 0;
 		/* Block for the first message only (MSG_WAITFORONE). */
 		if (!i && n) {
 			if ((xfer->flags & KIPC_F_POSIX_SIZE) &&
 			    m[0].len < q->max_msgsize)
 				return -EMSGSIZE;
-			msgs[0] = kipc_queue_recv_one(q, xfer->flags, m[0].type,
-						      m[0].len, &dl);
+			msgs[0] = kpc_queue_recv_one(q, xfer->flags, m[0].type,
+						     m[0].len, &dl);
 			if (IS_ERR(msgs[0]))
 				return PTR_ERR(msgs[0]);
 			k = 1;
 		}
 		if (k < n) {
-			k += kipc_queue_take_many(q, xfer->flags, m + k, msgs + k,
+			k += kpc_queue_take_many(q, xfer->flags, m + k, msgs + k,
 						  n - k, &err);
 			if (err)
 				ret = err;
 		}
 		for (j = 0; j < k; j++) {
-			err = kipc_queue_deliver(q, msgs[j], &m[j], xfer->flags,
-						 &umsgs[i], &rel);
+			err = kpc_queue_deliver(q, msgs[j], &m[j], xfer->flags,
+						&umsgs[i], &rel);
 			if (err) {
 				/* Unread messages go back, in their order. */
 				while (++j < k)
-					kipc_queue_requeue(q, msgs[j]);
+					kpc_queue_requeue(q, msgs[j]);
 				ret = err;
 				k = j;
 				break;
@@ -1164,45 +1114,45 @@ static long kipc_queue_do_recv(struct file *file, const struct kipc_xfer *xfer)
 			i++;
 		}
 		/* Once a chunk: senders may refill while we take the next. */
-		kipc_queue_release(q, &rel);
+		kpc_queue_release(q, &rel);
 		if (xfer->flags & KIPC_F_PEEK)
 			break;
 	}
 	if (!(xfer->flags & KIPC_F_PEEK))
-		atomic64_add(i, &kipc_counters.queue_received);
+		kpc_count_add(kpc_queue_counters, KIPC_QSTATS_A_RECEIVED, i);
 	return i ? (long)i : ret;
 }
 
-static long kipc_queue_send(struct file *file, struct kipc_xfer __user *uarg)
+static long kpc_queue_send(struct file *file, struct kipc_xfer __user *uarg)
 {
 	struct kipc_xfer xfer;
 
 	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
 		return -EFAULT;
-	return kipc_queue_do_send(file, &xfer);
+	return kpc_queue_do_send(file, &xfer);
 }
 
-static long kipc_queue_recv(struct file *file, struct kipc_xfer __user *uarg)
+static long kpc_queue_recv(struct file *file, struct kipc_xfer __user *uarg)
 {
 	struct kipc_xfer xfer;
 
 	if (copy_from_user(&xfer, uarg, sizeof(xfer)))
 		return -EFAULT;
-	return kipc_queue_do_recv(file, &xfer);
+	return kpc_queue_do_recv(file, &xfer);
 }
 
-static const struct file_operations kipc_queue_fops;
+static const struct file_operations kpc_queue_fops;
 
 /*
  * Send on this queue, then receive on another, in one call: a request/reply
  * exchange costs one system call per side instead of two, as binder's
  * transaction does.
  */
-static long kipc_queue_sendrecv(struct file *file,
-				struct kipc_sendrecv __user *uarg)
+static long kpc_queue_sendrecv(struct file *file,
+			       struct kipc_sendrecv __user *uarg)
 {
 	struct kipc_sendrecv sr;
-	struct kipc_deadline dl;
+	struct kpc_deadline dl;
 	struct file *rfile;
 	long sent, ret;
 
@@ -1214,17 +1164,17 @@ static long kipc_queue_sendrecv(struct file *file,
 	if (!rfile)
 		return -EBADF;
 	ret = -EINVAL;
-	if (rfile->f_op != &kipc_queue_fops)
+	if (rfile->f_op != &kpc_queue_fops)
 		goto out;
 	/*
 	 * Checked before sending, which must not happen if the receive can't;
 	 * the receive's deadline starts when it does.
 	 */
-	ret = kipc_queue_recv_check(rfile, &sr.recv, &dl);
+	ret = kpc_queue_recv_check(rfile, &sr.recv, &dl);
 	if (ret)
 		goto out;
 
-	sent = kipc_queue_do_send(file, &sr.send);
+	sent = kpc_queue_do_send(file, &sr.send);
 	if (sent < 0) {
 		ret = sent;
 		goto out;
@@ -1233,7 +1183,7 @@ static long kipc_queue_sendrecv(struct file *file,
 	if (put_user((u32)sent, &uarg->sent))
 		goto out;
 	/* A partial send is reported in @sent; nothing is received then. */
-	ret = sent < sr.send.count ? 0 : kipc_queue_do_recv(rfile, &sr.recv);
+	ret = sent < sr.send.count ? 0 : kpc_queue_do_recv(rfile, &sr.recv);
 	/* The request went: a restart would send it again. */
 	if (ret == -ERESTARTNOHAND)
 		ret = -EINTR;
@@ -1242,16 +1192,14 @@ out:
 	return ret;
 }
 
-static long kipc_queue_notify(struct file *file,
-			      const struct kipc_notify __user *uarg)
+static long kpc_queue_notify(struct file *file,
+			     const struct kipc_notify __user *uarg)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
 	struct pid *old = NULL;
 	struct kipc_notify n;
 	long ret = 0;
 
-	if (q->ring)
-		return -EOPNOTSUPP;
 	if (copy_from_user(&n, uarg, sizeof(n)))
 		return -EFAULT;
 	if (n.how > KIPC_NOTIFY_NONE ||
@@ -1266,7 +1214,7 @@ static long kipc_queue_notify(struct file *file,
 			old = q->notify_pid;
 			q->notify_pid = NULL;
 		}
-	} else if (q->notify_pid && !kipc_notify_owner_dead(q->notify_pid)) {
+	} else if (q->notify_pid && !kpc_notify_owner_dead(q->notify_pid)) {
 		ret = -EBUSY;
 	} else {
 		old = q->notify_pid;		/* a dead registrant's */
@@ -1281,115 +1229,102 @@ static long kipc_queue_notify(struct file *file,
 	return ret;
 }
 
-static long kipc_queue_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
+static long kpc_queue_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
-	case KIPC_IOC_RING_INFO:
-	case KIPC_IOC_RING_WAIT:
-	case KIPC_IOC_RING_WAKE:
-		if (!q->ring)
-			return -ENOTTY;
-		return kipc_ring_ioctl(&q->obj, q->ring, file, cmd, arg);
 	case KIPC_IOC_SEND:
-		return kipc_queue_send(file, argp);
+		return kpc_queue_send(file, argp);
 	case KIPC_IOC_RECV:
-		return kipc_queue_recv(file, argp);
+		return kpc_queue_recv(file, argp);
 	case KIPC_IOC_NOTIFY:
-		return kipc_queue_notify(file, argp);
+		return kpc_queue_notify(file, argp);
 	case KIPC_IOC_SENDRECV:
-		return kipc_queue_sendrecv(file, argp);
+		return kpc_queue_sendrecv(file, argp);
 	default:
-		return kipc_object_ioctl(file, cmd, arg);
+		return kpc_object_ioctl(file, cmd, arg);
 	}
 }
 
 /* write(2) sends one message of priority 0, type 1. */
-static ssize_t kipc_queue_write(struct file *file, const char __user *buf,
-				size_t len, loff_t *ppos)
+static ssize_t kpc_queue_write(struct file *file, const char __user *buf,
+			       size_t len, loff_t *ppos)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
-	struct kipc_deadline dl;
-	struct kipc_qmsg *msg;
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
+	struct kpc_deadline dl;
+	struct kpc_qmsg *msg;
 	int ret;
 
-	if (q->ring)
-		return -EOPNOTSUPP;
 	if (len > q->max_msgsize)
 		return -EMSGSIZE;
-	ret = kipc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
+	ret = kpc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
-	msg = kipc_qmsg_load(buf, len);
+	msg = kpc_qmsg_load(buf, len);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	msg->prio = 0;
 	msg->type = 1;
-	ret = kipc_queue_send_one(q, msg, &dl);
+	ret = kpc_queue_send_one(q, msg, &dl);
 	if (ret) {
-		kipc_qmsg_put(msg);
+		kpc_qmsg_put(msg);
 		return ret;
 	}
-	atomic64_inc(&kipc_counters.queue_sent);
+	kpc_count(kpc_queue_counters, KIPC_QSTATS_A_SENT);
 	return len;
 }
 
 /* read(2) receives one message in POSIX order; EMSGSIZE if it won't fit. */
-static ssize_t kipc_queue_read(struct file *file, char __user *buf,
-			       size_t len, loff_t *ppos)
+static ssize_t kpc_queue_read(struct file *file, char __user *buf,
+			      size_t len, loff_t *ppos)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
-	struct kipc_qrelease rel = { };
-	struct kipc_deadline dl;
-	struct kipc_qmsg *msg;
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
+	struct kpc_qrelease rel = { };
+	struct kpc_deadline dl;
+	struct kpc_qmsg *msg;
 	struct kipc_msg m = {
 		.buf = (uintptr_t)buf,
 		.len = min_t(size_t, len, U32_MAX),
 	};
 	int ret;
 
-	if (q->ring)
-		return -EOPNOTSUPP;
-	ret = kipc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
+	ret = kpc_deadline_init(&dl, 0, NULL, file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
-	msg = kipc_queue_recv_one(q, 0, 0, m.len, &dl);
+	msg = kpc_queue_recv_one(q, 0, 0, m.len, &dl);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	ret = kipc_queue_deliver(q, msg, &m, 0, NULL, &rel);
-	kipc_queue_release(q, &rel);
+	ret = kpc_queue_deliver(q, msg, &m, 0, NULL, &rel);
+	kpc_queue_release(q, &rel);
 	if (ret)
 		return ret;
-	atomic64_inc(&kipc_counters.queue_received);
+	kpc_count(kpc_queue_counters, KIPC_QSTATS_A_RECEIVED);
 	return m.len;
 }
 
-static __poll_t kipc_queue_poll(struct file *file, poll_table *wait)
+static __poll_t kpc_queue_poll(struct file *file, poll_table *wait)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
 	__poll_t mask = 0;
 
-	if (q->ring)
-		return kipc_ring_poll(&q->obj, q->ring, file, wait);
 	poll_wait(file, &q->poll_wq, wait);
 	spin_lock(&q->obj.lock);
 	if (q->obj.removed)
 		mask = EPOLLERR | EPOLLHUP;
 	if (q->nmsgs)
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (kipc_queue_fits(q, 0))
+	if (kpc_queue_fits(q, 0))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	spin_unlock(&q->obj.lock);
 	return mask;
 }
 
 /* Like mq_notify: a registrant closing any fd of the queue unregisters. */
-static int kipc_queue_flush(struct file *file, fl_owner_t id)
+static int kpc_queue_flush(struct file *file, fl_owner_t id)
 {
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
+	struct kpc_queue *q = to_queue(kpc_file_object(file));
 	struct pid *old = NULL;
 
 	spin_lock(&q->obj.lock);
@@ -1402,33 +1337,16 @@ static int kipc_queue_flush(struct file *file, fl_owner_t id)
 	return 0;
 }
 
-/*
- * Only rings map.  The mapping holds the file (vma->vm_file), and so the
- * object and its pages, until it goes.
- */
-static int kipc_queue_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	struct kipc_queue *q = to_queue(kipc_file_object(file));
-
-	if (!q->ring)
-		return -ENODEV;
-	/* As for a region: a removed ring takes no new peers. */
-	if (kipc_removed(&q->obj))
-		return -EIDRM;
-	return kipc_ring_mmap(q->ring, vma);
-}
-
-static const struct file_operations kipc_queue_fops = {
+static const struct file_operations kpc_queue_fops = {
 	.owner		= THIS_MODULE,
-	.read		= kipc_queue_read,
-	.write		= kipc_queue_write,
-	.poll		= kipc_queue_poll,
-	.mmap		= kipc_queue_mmap,
-	.unlocked_ioctl	= kipc_queue_ioctl,
+	.read		= kpc_queue_read,
+	.write		= kpc_queue_write,
+	.poll		= kpc_queue_poll,
+	.unlocked_ioctl	= kpc_queue_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.flush		= kipc_queue_flush,
-	.release	= kipc_object_release,
-	.llseek		= kipc_no_llseek,
+	.flush		= kpc_queue_flush,
+	.release	= kpc_object_release,
+	.llseek		= kpc_no_llseek,
 };
 
 /* Object type operations */
@@ -1444,7 +1362,7 @@ static const struct file_operations kipc_queue_fops = {
  * segments as possible: a message of len > KIPC_MSG_INLINE takes fewer than
  * len / KIPC_SEG_INLINE + 1 of them.
  */
-static u64 kipc_queue_charge(u32 msgs, u32 msgsize, u64 bytes)
+static u64 kpc_queue_charge(u32 msgs, u32 msgsize, u64 bytes)
 {
 	u64 segs = 0, big;
 
@@ -1454,11 +1372,11 @@ static u64 kipc_queue_charge(u32 msgs, u32 msgsize, u64 bytes)
 		big = min_t(u64, msgs, div64_u64(bytes, KIPC_MSG_INLINE + 1));
 		segs = min(segs, div64_u64(bytes, KIPC_SEG_INLINE) + big);
 	}
-	return (u64)msgs * (KIPC_MSG_SIZE + sizeof(struct kipc_prio)) +
+	return (u64)msgs * (KIPC_MSG_SIZE + sizeof(struct kpc_prio)) +
 	       segs * KIPC_SEG_SIZE;
 }
 
-static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
+static int kpc_queue_check(const struct kipc_open *req, unsigned long *charge)
 {
 	const struct kipc_queue_attr *a = &req->queue;
 	u32 msgs = a->max_msgs ?: KIPC_QUEUE_DEFAULT_MSGS;
@@ -1469,39 +1387,28 @@ static int kipc_queue_check(const struct kipc_open *req, unsigned long *charge)
 	for (i = sizeof(*a) / sizeof(u64); i < ARRAY_SIZE(req->reserved); i++)
 		if (req->reserved[i])
 			return -EINVAL;
-	if (a->reserved || (a->flags & ~KIPC_QUEUE_RING))
+	if (a->reserved || a->flags)
 		return -EINVAL;
-	if (a->flags & KIPC_QUEUE_RING)
-		return kipc_ring_check(a, charge);
-	if (msgsize > READ_ONCE(kipc_limits.max_msgsize) ||
-	    msgs > READ_ONCE(kipc_limits.max_queue_msgs) ||
-	    bytes > READ_ONCE(kipc_limits.max_queue_bytes))
+	if (msgsize > READ_ONCE(kpc_limits.max_msgsize) ||
+	    msgs > READ_ONCE(kpc_limits.max_queue_msgs) ||
+	    bytes > READ_ONCE(kpc_limits.max_queue_bytes))
 		return -EINVAL;
-	bytes = kipc_queue_charge(msgs, msgsize, bytes);
+	bytes = kpc_queue_charge(msgs, msgsize, bytes);
 	if (bytes > ULONG_MAX)
 		return -EINVAL;
 	*charge = bytes;
 	return 0;
 }
 
-static struct kipc_object *kipc_queue_alloc(const struct kipc_open *req)
+static struct kpc_object *kpc_queue_alloc(const struct kipc_open *req)
 {
 	const struct kipc_queue_attr *a = &req->queue;
-	struct kipc_queue *q;
+	struct kpc_queue *q;
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return ERR_PTR(-ENOMEM);
-	if (a->flags & KIPC_QUEUE_RING) {
-		q->ring = kipc_ring_alloc(a);
-		if (IS_ERR(q->ring)) {
-			long err = PTR_ERR(q->ring);
-
-			kfree(q);
-			return ERR_PTR(err);
-		}
-	}
-	kipc_object_init(&q->obj, &kipc_queue_ops, KIPC_TYPE_QUEUE);
+	kpc_object_init(&q->obj, &kpc_queue_ops, KIPC_TYPE_QUEUE);
 	INIT_LIST_HEAD(&q->msgs);
 	q->prios = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&q->receivers);
@@ -1513,84 +1420,82 @@ static struct kipc_object *kipc_queue_alloc(const struct kipc_open *req)
 	return &q->obj;
 }
 
-static void kipc_queue_drain(struct list_head *msgs)
+static void kpc_queue_drain(struct list_head *msgs)
 {
-	struct kipc_qmsg *msg, *tmp;
+	struct kpc_qmsg *msg, *tmp;
 
 	list_for_each_entry_safe(msg, tmp, msgs, arrival) {
 		list_del(&msg->arrival);
-		kipc_qmsg_put(msg);
+		kpc_qmsg_put(msg);
 	}
 }
 
-static void kipc_queue_clear_locked(struct kipc_queue *q,
-				    struct list_head *drained)
+static void kpc_queue_clear_locked(struct kpc_queue *q,
+				   struct list_head *drained)
 {
 	struct rb_node *node;
 
 	while ((node = rb_first_cached(&q->prios))) {
 		rb_erase_cached(node, &q->prios);
-		kmem_cache_free(kipc_prio_cache,
-				rb_entry(node, struct kipc_prio, node));
+		kmem_cache_free(kpc_prio_cache,
+				rb_entry(node, struct kpc_prio, node));
 	}
-	atomic64_sub(q->nmsgs, &kipc_counters.msgs);
+	atomic64_sub(q->nmsgs, &kpc_counters.msgs);
 	list_splice_init(&q->msgs, drained);
 	q->nmsgs = 0;
 	q->bytes = 0;
 }
 
 /* IPC_RMID: every blocked task leaves with EIDRM; the messages go now. */
-static void kipc_queue_removed(struct kipc_object *obj)
+static void kpc_queue_removed(struct kpc_object *obj)
 {
-	struct kipc_queue *q = to_queue(obj);
-	struct kipc_qwaiter *w, *tmp;
+	struct kpc_queue *q = to_queue(obj);
+	struct kpc_qwaiter *w, *tmp;
+	struct kpc_wake wk = { };
 	unsigned int woken = 0;
 	struct pid *notify;
 	LIST_HEAD(drained);
 
 	spin_lock(&q->obj.lock);
 	list_for_each_entry_safe(w, tmp, &q->receivers, link) {
-		kipc_waiter_done(w, -EIDRM, NULL);
+		kpc_waiter_done(w, -EIDRM, &wk);
 		woken++;
 	}
 	list_for_each_entry_safe(w, tmp, &q->senders, link) {
-		kipc_waiter_done(w, -EIDRM, NULL);
+		kpc_waiter_done(w, -EIDRM, &wk);
 		woken++;
 	}
-	kipc_queue_clear_locked(q, &drained);
+	kpc_queue_clear_locked(q, &drained);
 	notify = q->notify_pid;
 	q->notify_pid = NULL;
 	spin_unlock(&q->obj.lock);
 
+	kpc_wake_run(&wk);
 	put_pid(notify);
-	kipc_queue_drain(&drained);
-	kipc_queue_poll_wake(q);
+	kpc_queue_drain(&drained);
+	kpc_queue_poll_wake(q);
 	if (woken)
-		kipc_event(obj, KIPC_EVENT_WAITERS_WOKEN, woken);
-	if (q->ring)
-		kipc_ring_removed(q->ring);
+		kpc_event(obj, KIPC_EVENT_WAITERS_WOKEN, woken);
 }
 
-static void kipc_queue_free(struct kipc_object *obj)
+static void kpc_queue_free(struct kpc_object *obj)
 {
-	struct kipc_queue *q = to_queue(obj);
+	struct kpc_queue *q = to_queue(obj);
 	LIST_HEAD(drained);
 
 	/* A receive in progress holds a file, and so the queue. */
 	WARN_ON_ONCE(q->held_msgs || q->held_bytes);
-	kipc_queue_clear_locked(q, &drained);
-	kipc_queue_drain(&drained);
+	kpc_queue_clear_locked(q, &drained);
+	kpc_queue_drain(&drained);
 	if (q->spare)
-		kmem_cache_free(kipc_prio_cache, q->spare);
+		kmem_cache_free(kpc_prio_cache, q->spare);
 	put_pid(q->lspid);
 	put_pid(q->lrpid);
 	put_pid(q->notify_pid);
-	if (q->ring)
-		kipc_ring_free(q->ring);
 	kfree(q);
 }
 
-static unsigned int kipc_list_count(const struct list_head *head)
+static unsigned int kpc_list_count(const struct list_head *head)
 {
 	const struct list_head *pos;
 	unsigned int n = 0;
@@ -1600,15 +1505,11 @@ static unsigned int kipc_list_count(const struct list_head *head)
 	return n;
 }
 
-static void kipc_queue_stat(struct kipc_object *obj, struct kipc_stat *st)
+static void kpc_queue_stat(struct kpc_object *obj, struct kipc_stat *st)
 {
-	struct kipc_queue *q = to_queue(obj);
+	struct kpc_queue *q = to_queue(obj);
 	struct kipc_queue_stat *qs = &st->queue;
 
-	if (q->ring) {
-		kipc_ring_stat(q->ring, qs);
-		return;
-	}
 	qs->msgs = q->nmsgs;
 	qs->bytes = q->bytes;
 	qs->max_msgs = q->max_msgs;
@@ -1616,30 +1517,27 @@ static void kipc_queue_stat(struct kipc_object *obj, struct kipc_stat *st)
 	qs->max_bytes = q->max_bytes;
 	qs->sent = q->sent;
 	qs->received = q->received;
-	qs->send_waiters = kipc_list_count(&q->senders);
-	qs->recv_waiters = kipc_list_count(&q->receivers);
+	qs->send_waiters = kpc_list_count(&q->senders);
+	qs->recv_waiters = kpc_list_count(&q->receivers);
 	qs->stime_ns = ktime_to_ns(q->stime);
 	qs->rtime_ns = ktime_to_ns(q->rtime);
 	qs->lspid = pid_vnr(q->lspid);
 	qs->lrpid = pid_vnr(q->lrpid);
-	qs->notify_pid = q->notify_pid && !kipc_notify_owner_dead(q->notify_pid) ?
+	qs->notify_pid = q->notify_pid && !kpc_notify_owner_dead(q->notify_pid) ?
 			 pid_vnr(q->notify_pid) : 0;
 }
 
 /* SysV msg_qbytes: raising it past the module limit takes CAP_SYS_RESOURCE. */
-static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
+static int kpc_queue_set(struct kpc_object *obj, const struct kipc_set *set)
 {
-	struct kipc_queue *q = to_queue(obj);
-	struct kipc_wake_list wl = { };
+	struct kpc_queue *q = to_queue(obj);
+	struct kpc_wake wk = { };
 	u64 new = set->max_bytes, queued, charge;
 	int ret = 0;
 
 	if (!(set->valid & KIPC_SET_MAX_BYTES))
 		return 0;
-	/* A ring's memory is fixed at creation. */
-	if (q->ring)
-		return -EINVAL;
-	if (new > READ_ONCE(kipc_limits.max_queue_bytes) &&
+	if (new > READ_ONCE(kpc_limits.max_queue_bytes) &&
 	    !capable(CAP_SYS_RESOURCE))
 		return -EPERM;
 
@@ -1653,61 +1551,82 @@ static int kipc_queue_set(struct kipc_object *obj, const struct kipc_set *set)
 	q->max_bytes = min(q->max_bytes, new);
 	queued = q->bytes + q->held_bytes;
 	spin_unlock(&q->obj.lock);
-	charge = kipc_queue_charge(q->max_msgs, q->max_msgsize,
-				   max(new, queued));
+	charge = kpc_queue_charge(q->max_msgs, q->max_msgsize,
+				  max(new, queued));
 	if (charge > ULONG_MAX)
 		ret = -EINVAL;
 	else if (charge > obj->charge)
-		ret = kipc_user_charge(obj->user, charge - obj->charge);
+		ret = kpc_user_charge(obj->user, charge - obj->charge);
 	else
-		kipc_user_uncharge(obj->user, obj->charge - charge);
+		kpc_user_uncharge(obj->user, obj->charge - charge);
 	if (!ret) {
 		obj->charge = charge;
 		spin_lock(&q->obj.lock);
 		q->max_bytes = new;
-		kipc_queue_wake_sender(q, &wl);
+		kpc_queue_wake_sender(q, &wk);
 		spin_unlock(&q->obj.lock);
 	}
 	mutex_unlock(&obj->kns->lock);
-	kipc_wake_list_run(&wl);
+	kpc_wake_run(&wk);
 	/* A raised limit is room for pollers too. */
 	if (!ret)
-		kipc_queue_poll_wake(q);
+		kpc_queue_poll_wake(q);
 	return ret;
 }
 
-const struct kipc_type_ops kipc_queue_ops = {
-	.name		= "kipc-queue",
-	.fops		= &kipc_queue_fops,
-	.check		= kipc_queue_check,
-	.alloc		= kipc_queue_alloc,
-	.removed	= kipc_queue_removed,
-	.free		= kipc_queue_free,
-	.stat		= kipc_queue_stat,
-	.set		= kipc_queue_set,
-};
-
-int kipc_queue_init(void)
+static void kpc_queue_exit(void)
 {
-	kipc_msg_cache = kmem_cache_create_usercopy("kipc_msg", KIPC_MSG_SIZE, 0,
-						    SLAB_ACCOUNT,
-						    sizeof(struct kipc_qmsg),
-						    KIPC_MSG_INLINE, NULL);
-	kipc_seg_cache = kmem_cache_create_usercopy("kipc_msg_seg", KIPC_SEG_SIZE,
-						    0, SLAB_ACCOUNT,
-						    sizeof(struct kipc_msg_seg),
-						    KIPC_SEG_INLINE, NULL);
-	kipc_prio_cache = KMEM_CACHE(kipc_prio, SLAB_ACCOUNT);
-	if (!kipc_msg_cache || !kipc_seg_cache || !kipc_prio_cache) {
-		kipc_queue_exit();
+	kmem_cache_destroy(kpc_msg_cache);
+	kmem_cache_destroy(kpc_seg_cache);
+	kmem_cache_destroy(kpc_prio_cache);
+}
+
+static int kpc_queue_init(void)
+{
+	kpc_msg_cache = kmem_cache_create_usercopy("kipc_msg", KIPC_MSG_SIZE, 0,
+						   SLAB_ACCOUNT,
+						   sizeof(struct kpc_qmsg),
+						   KIPC_MSG_INLINE, NULL);
+	kpc_seg_cache = kmem_cache_create_usercopy("kipc_msg_seg", KIPC_SEG_SIZE,
+						   0, SLAB_ACCOUNT,
+						   sizeof(struct kpc_msg_seg),
+						   KIPC_SEG_INLINE, NULL);
+	kpc_prio_cache = KMEM_CACHE(kpc_prio, SLAB_ACCOUNT);
+	if (!kpc_msg_cache || !kpc_seg_cache || !kpc_prio_cache) {
+		kpc_queue_exit();
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-void kipc_queue_exit(void)
-{
-	kmem_cache_destroy(kipc_msg_cache);
-	kmem_cache_destroy(kipc_seg_cache);
-	kmem_cache_destroy(kipc_prio_cache);
-}
+/* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
+static const u16 kpc_queue_nl_start[] = {
+#define KIPC_QUEUE_FIELD(attr, field)	offsetof(struct kipc_queue_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_queue_nl_end[] = {
+#define KIPC_QUEUE_FIELD(attr, field)	offsetofend(struct kipc_queue_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+const struct kpc_type_ops kpc_queue_ops = {
+	.name		= "kipc-queue",
+	.fops		= &kpc_queue_fops,
+	.init		= kpc_queue_init,
+	.exit		= kpc_queue_exit,
+	.check		= kpc_queue_check,
+	.alloc		= kpc_queue_alloc,
+	.removed	= kpc_queue_removed,
+	.free		= kpc_queue_free,
+	.stat		= kpc_queue_stat,
+	.set		= kpc_queue_set,
+	.nl_attr	= KIPC_A_QUEUE,
+	.nl_pad		= KIPC_QUEUE_A_PAD,
+	.nl_start	= kpc_queue_nl_start,
+	.nl_end		= kpc_queue_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_queue_nl_start),
+	.nl_stats_attr	= KIPC_STATS_A_QUEUE,
+	.counters	= kpc_queue_counters,
+	.ncounters	= ARRAY_SIZE(kpc_queue_counters),
+};

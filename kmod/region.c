@@ -41,11 +41,15 @@
 
 #include "kipc.h"
 
+/* Operations of all regions, KIPC_RSTATS_A_* of KIPC_STATS_A_REGION. */
+static atomic64_t kpc_region_counters[KIPC_RSTATS_A_MAX + 1 -
+				      KIPC_TSTATS_A_TYPE_BASE];
+
 #define KIPC_SEALS_ALL	(KIPC_SEAL_SEAL | KIPC_SEAL_SHRINK | \
 			 KIPC_SEAL_GROW | KIPC_SEAL_WRITE)
 
-struct kipc_region {
-	struct kipc_object obj;
+struct kpc_region {
+	struct kpc_object obj;
 	struct file *shm;		/* the pages, for the region's whole life */
 	struct file *map_file;		/* our VMAs' vm_file, on shm's inode */
 	/* shmem's, which ours forward to; set by every mmap, always the same */
@@ -72,13 +76,13 @@ struct kipc_region {
  * such file holds a module reference through ->owner, dropped when it is
  * finally released, however late that is.
  */
-static int kipc_map_mmap(struct file *file, struct vm_area_struct *vma)
+static int kpc_map_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return -EPERM;
 }
 
-static long kipc_map_fallocate(struct file *file, int mode, loff_t offset,
-			       loff_t len)
+static long kpc_map_fallocate(struct file *file, int mode, loff_t offset,
+			      loff_t len)
 {
 	const struct file_operations *fops = file_inode(file)->i_fop;
 
@@ -87,30 +91,30 @@ static long kipc_map_fallocate(struct file *file, int mode, loff_t offset,
 	return fops->fallocate(file, mode, offset, len);
 }
 
-static const struct file_operations kipc_map_fops = {
+static const struct file_operations kpc_map_fops = {
 	.owner		= THIS_MODULE,
-	.mmap		= kipc_map_mmap,
+	.mmap		= kpc_map_mmap,
 	.fsync		= noop_fsync,
-	.fallocate	= kipc_map_fallocate,
+	.fallocate	= kpc_map_fallocate,
 };
 
-static inline struct kipc_region *to_region(struct kipc_object *obj)
+static inline struct kpc_region *to_region(struct kpc_object *obj)
 {
-	return container_of(obj, struct kipc_region, obj);
+	return container_of(obj, struct kpc_region, obj);
 }
 
-static struct kipc_region *kipc_file_region(struct file *file)
+static struct kpc_region *kpc_file_region(struct file *file)
 {
-	return to_region(kipc_file_object(file));
+	return to_region(kpc_file_object(file));
 }
 
-static struct kipc_region *kipc_vma_region(struct vm_area_struct *vma)
+static struct kpc_region *kpc_vma_region(struct vm_area_struct *vma)
 {
-	return kipc_file_region(vma->vm_private_data);
+	return kpc_file_region(vma->vm_private_data);
 }
 
 /* Pages a mapping may cover: the size rounded up, as SysV shm does. */
-static u64 kipc_region_pages(u64 size)
+static u64 kpc_region_pages(u64 size)
 {
 	return (size >> PAGE_SHIFT) + !!(size & ~PAGE_MASK);
 }
@@ -119,23 +123,23 @@ static u64 kipc_region_pages(u64 size)
  * Validate a size and return the charge for it: whole pages, since that is
  * what the region can make resident.
  */
-static int kipc_region_charge(u64 size, unsigned long *charge)
+static int kpc_region_charge(u64 size, unsigned long *charge)
 {
-	u64 max = min_t(u64, READ_ONCE(kipc_limits.max_region_size),
+	u64 max = min_t(u64, READ_ONCE(kpc_limits.max_region_size),
 			MAX_LFS_FILESIZE);
 	u64 bytes;
 
 	if (size > max)
 		return -EINVAL;
 	/* No wrap: size <= MAX_LFS_FILESIZE, well below U64_MAX. */
-	bytes = kipc_region_pages(size) << PAGE_SHIFT;
+	bytes = kpc_region_pages(size) << PAGE_SHIFT;
 	if (bytes > ULONG_MAX)
 		return -EINVAL;
 	*charge = bytes;
 	return 0;
 }
 
-static u64 kipc_region_size(struct kipc_region *r)
+static u64 kpc_region_size(struct kpc_region *r)
 {
 	u64 size;
 
@@ -147,7 +151,7 @@ static u64 kipc_region_size(struct kipc_region *r)
 }
 
 /* The caller is the last to map or unmap; returns the pid to put. */
-static struct pid *kipc_region_touch_locked(struct kipc_region *r, bool map)
+static struct pid *kpc_region_touch_locked(struct kpc_region *r, bool map)
 {
 	struct pid *old = r->lpid, *pid = task_tgid(current);
 
@@ -166,14 +170,14 @@ static struct pid *kipc_region_touch_locked(struct kipc_region *r, bool map)
  * writable, even if not writable now.  VM_MAYWRITE never comes back once
  * cleared, so the answer is the same at open and at close.
  */
-static bool kipc_vma_may_write_shared(struct vm_area_struct *vma)
+static bool kpc_vma_may_write_shared(struct vm_area_struct *vma)
 {
 	return (vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) ==
 	       (VM_SHARED | VM_MAYWRITE);
 }
 
-static void kipc_region_count_locked(struct kipc_region *r, bool writable,
-				     int delta)
+static void kpc_region_count_locked(struct kpc_region *r, bool writable,
+				    int delta)
 {
 	lockdep_assert_held(&r->obj.lock);
 	r->nattch += delta;
@@ -184,53 +188,53 @@ static void kipc_region_count_locked(struct kipc_region *r, bool writable,
 /* VMA operations */
 
 /* A copy of a VMA: fork, split, mremap. */
-static void kipc_region_vm_open(struct vm_area_struct *vma)
+static void kpc_region_vm_open(struct vm_area_struct *vma)
 {
-	struct kipc_region *r = kipc_vma_region(vma);
+	struct kpc_region *r = kpc_vma_region(vma);
 	struct pid *old;
 
 	get_file(vma->vm_private_data);
 	spin_lock(&r->obj.lock);
-	kipc_region_count_locked(r, kipc_vma_may_write_shared(vma), 1);
-	old = kipc_region_touch_locked(r, true);
+	kpc_region_count_locked(r, kpc_vma_may_write_shared(vma), 1);
+	old = kpc_region_touch_locked(r, true);
 	spin_unlock(&r->obj.lock);
 	put_pid(old);
 }
 
-static void kipc_region_vm_close(struct vm_area_struct *vma)
+static void kpc_region_vm_close(struct vm_area_struct *vma)
 {
-	struct kipc_region *r = kipc_vma_region(vma);
+	struct kpc_region *r = kpc_vma_region(vma);
 	struct pid *old;
 
 	spin_lock(&r->obj.lock);
-	kipc_region_count_locked(r, kipc_vma_may_write_shared(vma), -1);
-	old = kipc_region_touch_locked(r, false);
+	kpc_region_count_locked(r, kpc_vma_may_write_shared(vma), -1);
+	old = kpc_region_touch_locked(r, false);
 	spin_unlock(&r->obj.lock);
 	put_pid(old);
 	/* fput() defers the release, which must not run under mmap_lock. */
 	fput(vma->vm_private_data);
 }
 
-static vm_fault_t kipc_region_fault(struct vm_fault *vmf)
+static vm_fault_t kpc_region_fault(struct vm_fault *vmf)
 {
-	struct kipc_region *r = kipc_vma_region(vmf->vma);
+	struct kpc_region *r = kpc_vma_region(vmf->vma);
 
 	return READ_ONCE(r->shm_vm_ops)->fault(vmf);
 }
 
-static const struct vm_operations_struct kipc_region_vm_ops = {
-	.open		= kipc_region_vm_open,
-	.close		= kipc_region_vm_close,
-	.fault		= kipc_region_fault,
+static const struct vm_operations_struct kpc_region_vm_ops = {
+	.open		= kpc_region_vm_open,
+	.close		= kpc_region_vm_close,
+	.fault		= kpc_region_fault,
 	/* What shmem maps around a read fault with. */
 	.map_pages	= filemap_map_pages,
 };
 
 /* File operations */
 
-static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
+static int kpc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct kipc_region *r = kipc_file_region(file);
+	struct kpc_region *r = kpc_file_region(file);
 	bool shared = vma->vm_flags & VM_SHARED;
 	bool sealed = false;
 	struct pid *old;
@@ -238,7 +242,7 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	int ret = 0;
 
 	spin_lock(&r->obj.lock);
-	pages = kipc_region_pages(r->size);
+	pages = kpc_region_pages(r->size);
 	if (r->obj.removed) {
 		ret = -EIDRM;
 	} else if (vma->vm_pgoff > pages ||
@@ -251,50 +255,50 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 			sealed = true;
 	}
 	if (!ret)
-		kipc_region_count_locked(r, shared && !sealed &&
-					 (vma->vm_flags & VM_MAYWRITE), 1);
+		kpc_region_count_locked(r, shared && !sealed &&
+					(vma->vm_flags & VM_MAYWRITE), 1);
 	spin_unlock(&r->obj.lock);
 	if (ret)
 		return ret;
 
 	/* Sealed: mprotect() may not make this mapping writable later. */
 	if (sealed)
-		kipc_vm_flags_clear(vma, VM_MAYWRITE);
+		kpc_vm_flags_clear(vma, VM_MAYWRITE);
 	/* mremap() may not grow the mapping past the end of the region. */
-	kipc_vm_flags_set(vma, VM_DONTEXPAND);
+	kpc_vm_flags_set(vma, VM_DONTEXPAND);
 
-	ret = kipc_vfs_mmap(r->shm, vma);
+	ret = kpc_vfs_mmap(r->shm, vma);
 	if (ret) {
 		spin_lock(&r->obj.lock);
-		kipc_region_count_locked(r, kipc_vma_may_write_shared(vma), -1);
+		kpc_region_count_locked(r, kpc_vma_may_write_shared(vma), -1);
 		spin_unlock(&r->obj.lock);
 		return ret;
 	}
 	vma_set_file(vma, r->map_file);
 	WRITE_ONCE(r->shm_vm_ops, vma->vm_ops);
 	vma->vm_private_data = get_file(file);
-	vma->vm_ops = &kipc_region_vm_ops;
+	vma->vm_ops = &kpc_region_vm_ops;
 
 	spin_lock(&r->obj.lock);
-	old = kipc_region_touch_locked(r, true);
+	old = kpc_region_touch_locked(r, true);
 	spin_unlock(&r->obj.lock);
 	put_pid(old);
-	atomic64_inc(&kipc_counters.region_maps);
+	kpc_count(kpc_region_counters, KIPC_RSTATS_A_MAPS);
 	return 0;
 }
 
-static ssize_t kipc_region_read_iter(struct kiocb *iocb, struct iov_iter *to)
+static ssize_t kpc_region_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct kipc_region *r = kipc_file_region(iocb->ki_filp);
+	struct kpc_region *r = kpc_file_region(iocb->ki_filp);
 	struct kiocb kiocb;
 	ssize_t ret;
 	u64 size;
 
-	if (kipc_removed(&r->obj))
+	if (kpc_removed(&r->obj))
 		return -EIDRM;
 	if (iocb->ki_pos < 0)
 		return -EINVAL;
-	size = kipc_region_size(r);
+	size = kpc_region_size(r);
 	if (iocb->ki_pos >= size || !iov_iter_count(to))
 		return 0;
 	iov_iter_truncate(to, size - iocb->ki_pos);
@@ -311,9 +315,9 @@ static ssize_t kipc_region_read_iter(struct kiocb *iocb, struct iov_iter *to)
  * The size is fixed: a write stops at the end (EFBIG from there on) and never
  * grows the region; KIPC_IOC_REGION_RESIZE does.
  */
-static ssize_t kipc_region_write_iter(struct kiocb *iocb, struct iov_iter *from)
+static ssize_t kpc_region_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct kipc_region *r = kipc_file_region(iocb->ki_filp);
+	struct kpc_region *r = kpc_file_region(iocb->ki_filp);
 	struct kiocb kiocb;
 	ssize_t ret = 0;
 	u64 size;
@@ -347,12 +351,12 @@ out:
 	return ret;
 }
 
-static loff_t kipc_region_llseek(struct file *file, loff_t offset, int whence)
+static loff_t kpc_region_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct kipc_region *r = kipc_file_region(file);
+	struct kpc_region *r = kpc_file_region(file);
 
 	return generic_file_llseek_size(file, offset, whence, MAX_LFS_FILESIZE,
-					kipc_region_size(r));
+					kpc_region_size(r));
 }
 
 /*
@@ -369,10 +373,10 @@ static loff_t kipc_region_llseek(struct file *file, loff_t offset, int whence)
  * bits or KIPC_SEAL_GROW; vfs_truncate() holds the writer to its own
  * RLIMIT_FSIZE, as ftruncate() does.
  */
-static long kipc_region_resize(struct file *file, const u64 __user *usize)
+static long kpc_region_resize(struct file *file, const u64 __user *usize)
 {
-	struct kipc_region *r = kipc_file_region(file);
-	struct kipc_object *obj = &r->obj;
+	struct kpc_region *r = kpc_file_region(file);
+	struct kpc_object *obj = &r->obj;
 	unsigned long charge;
 	u64 size, old;
 	long ret;
@@ -381,7 +385,7 @@ static long kipc_region_resize(struct file *file, const u64 __user *usize)
 		return -EFAULT;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	ret = kipc_region_charge(size, &charge);
+	ret = kpc_region_charge(size, &charge);
 	if (ret)
 		return ret;
 	if (mutex_lock_interruptible(&r->mutex))
@@ -404,14 +408,14 @@ static long kipc_region_resize(struct file *file, const u64 __user *usize)
 
 	/* @mutex serialises changes of the charge. */
 	if (charge > obj->charge)
-		ret = kipc_user_charge(obj->user, charge - obj->charge);
+		ret = kpc_user_charge(obj->user, charge - obj->charge);
 	if (!ret) {
 		ret = vfs_truncate(&r->shm->f_path, size);
 		if (ret && charge > obj->charge)
-			kipc_user_uncharge(obj->user, charge - obj->charge);
+			kpc_user_uncharge(obj->user, charge - obj->charge);
 	}
 	if (!ret && charge < obj->charge)
-		kipc_user_uncharge(obj->user, obj->charge - charge);
+		kpc_user_uncharge(obj->user, obj->charge - charge);
 
 	spin_lock(&obj->lock);
 	r->size = ret ? old : size;
@@ -423,9 +427,9 @@ out:
 	return ret;
 }
 
-static long kipc_region_add_seals(struct file *file, const u32 __user *useals)
+static long kpc_region_add_seals(struct file *file, const u32 __user *useals)
 {
-	struct kipc_region *r = kipc_file_region(file);
+	struct kpc_region *r = kpc_file_region(file);
 	long ret = 0;
 	u32 seals;
 
@@ -452,9 +456,9 @@ static long kipc_region_add_seals(struct file *file, const u32 __user *useals)
 	return ret;
 }
 
-static long kipc_region_get_seals(struct file *file, u32 __user *useals)
+static long kpc_region_get_seals(struct file *file, u32 __user *useals)
 {
-	struct kipc_region *r = kipc_file_region(file);
+	struct kpc_region *r = kpc_file_region(file);
 	u32 seals;
 
 	spin_lock(&r->obj.lock);
@@ -463,37 +467,37 @@ static long kipc_region_get_seals(struct file *file, u32 __user *useals)
 	return put_user(seals, useals);
 }
 
-static long kipc_region_ioctl(struct file *file, unsigned int cmd,
-			      unsigned long arg)
+static long kpc_region_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
 	case KIPC_IOC_REGION_RESIZE:
-		return kipc_region_resize(file, argp);
+		return kpc_region_resize(file, argp);
 	case KIPC_IOC_REGION_ADD_SEALS:
-		return kipc_region_add_seals(file, argp);
+		return kpc_region_add_seals(file, argp);
 	case KIPC_IOC_REGION_GET_SEALS:
-		return kipc_region_get_seals(file, argp);
+		return kpc_region_get_seals(file, argp);
 	default:
-		return kipc_object_ioctl(file, cmd, arg);
+		return kpc_object_ioctl(file, cmd, arg);
 	}
 }
 
-static const struct file_operations kipc_region_fops = {
+static const struct file_operations kpc_region_fops = {
 	.owner		= THIS_MODULE,
-	.read_iter	= kipc_region_read_iter,
-	.write_iter	= kipc_region_write_iter,
-	.mmap		= kipc_region_mmap,
-	.unlocked_ioctl	= kipc_region_ioctl,
+	.read_iter	= kpc_region_read_iter,
+	.write_iter	= kpc_region_write_iter,
+	.mmap		= kpc_region_mmap,
+	.unlocked_ioctl	= kpc_region_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.release	= kipc_object_release,
-	.llseek		= kipc_region_llseek,
+	.release	= kpc_object_release,
+	.llseek		= kpc_region_llseek,
 };
 
 /* Object type operations */
 
-static int kipc_region_check(const struct kipc_open *req, unsigned long *charge)
+static int kpc_region_check(const struct kipc_open *req, unsigned long *charge)
 {
 	const struct kipc_region_attr *a = &req->region;
 	unsigned int i;
@@ -503,20 +507,20 @@ static int kipc_region_check(const struct kipc_open *req, unsigned long *charge)
 			return -EINVAL;
 	if (a->reserved || (a->seals & ~KIPC_SEALS_ALL))
 		return -EINVAL;
-	return kipc_region_charge(a->size, charge);
+	return kpc_region_charge(a->size, charge);
 }
 
-static struct kipc_object *kipc_region_alloc(const struct kipc_open *req)
+static struct kpc_object *kpc_region_alloc(const struct kipc_open *req)
 {
 	const struct kipc_region_attr *a = &req->region;
 	struct file *shm, *map_file;
-	struct kipc_region *r;
+	struct kpc_region *r;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	/* Without reserve: the byte quota already bounds what it may hold. */
-	shm = kipc_shmem_file_setup("kipc-region", a->size);
+	shm = kpc_shmem_file_setup("kipc-region", a->size);
 	if (IS_ERR(shm)) {
 		kfree(r);
 		/*
@@ -539,7 +543,7 @@ static struct kipc_object *kipc_region_alloc(const struct kipc_open *req)
 	ihold(file_inode(shm));
 	__module_get(THIS_MODULE);
 	map_file = alloc_file_pseudo(file_inode(shm), shm->f_path.mnt,
-				     "kipc-region", O_RDWR, &kipc_map_fops);
+				     "kipc-region", O_RDWR, &kpc_map_fops);
 	if (IS_ERR(map_file)) {
 		module_put(THIS_MODULE);
 		iput(file_inode(shm));
@@ -548,7 +552,7 @@ static struct kipc_object *kipc_region_alloc(const struct kipc_open *req)
 		return ERR_CAST(map_file);
 	}
 
-	kipc_object_init(&r->obj, &kipc_region_ops, KIPC_TYPE_REGION);
+	kpc_object_init(&r->obj, &kpc_region_ops, KIPC_TYPE_REGION);
 	mutex_init(&r->mutex);
 	r->shm = shm;
 	r->map_file = map_file;
@@ -558,13 +562,13 @@ static struct kipc_object *kipc_region_alloc(const struct kipc_open *req)
 }
 
 /* SysV deferred destroy: existing mappings keep working until unmapped. */
-static void kipc_region_removed(struct kipc_object *obj)
+static void kpc_region_removed(struct kpc_object *obj)
 {
 }
 
-static void kipc_region_free(struct kipc_object *obj)
+static void kpc_region_free(struct kpc_object *obj)
 {
-	struct kipc_region *r = to_region(obj);
+	struct kpc_region *r = to_region(obj);
 
 	/* Every VMA holds a file, and so the object. */
 	WARN_ON_ONCE(r->nattch);
@@ -575,9 +579,9 @@ static void kipc_region_free(struct kipc_object *obj)
 	kfree(r);
 }
 
-static void kipc_region_stat(struct kipc_object *obj, struct kipc_stat *st)
+static void kpc_region_stat(struct kpc_object *obj, struct kipc_stat *st)
 {
-	struct kipc_region *r = to_region(obj);
+	struct kpc_region *r = to_region(obj);
 	struct kipc_region_stat *rs = &st->region;
 
 	rs->size = r->size;
@@ -589,12 +593,31 @@ static void kipc_region_stat(struct kipc_object *obj, struct kipc_stat *st)
 	rs->dtime_ns = ktime_to_ns(r->dtime);
 }
 
-const struct kipc_type_ops kipc_region_ops = {
+/* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
+static const u16 kpc_region_nl_start[] = {
+#define KIPC_REGION_FIELD(attr, field)	offsetof(struct kipc_region_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_region_nl_end[] = {
+#define KIPC_REGION_FIELD(attr, field)	offsetofend(struct kipc_region_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+const struct kpc_type_ops kpc_region_ops = {
 	.name		= "kipc-region",
-	.fops		= &kipc_region_fops,
-	.check		= kipc_region_check,
-	.alloc		= kipc_region_alloc,
-	.removed	= kipc_region_removed,
-	.free		= kipc_region_free,
-	.stat		= kipc_region_stat,
+	.fops		= &kpc_region_fops,
+	.check		= kpc_region_check,
+	.alloc		= kpc_region_alloc,
+	.removed	= kpc_region_removed,
+	.free		= kpc_region_free,
+	.stat		= kpc_region_stat,
+	.nl_attr	= KIPC_A_REGION,
+	.nl_pad		= KIPC_REGION_A_PAD,
+	.nl_start	= kpc_region_nl_start,
+	.nl_end		= kpc_region_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_region_nl_start),
+	.nl_stats_attr	= KIPC_STATS_A_REGION,
+	.counters	= kpc_region_counters,
+	.ncounters	= ARRAY_SIZE(kpc_region_counters),
 };

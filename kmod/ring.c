@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipc rings: a queue whose messages live in memory shared by its two peers,
- * who exchange them without system calls (see "Rings" in the UAPI header).
+ * kipc rings (KIPC_TYPE_RING): messages that live in memory shared by two
+ * peers, who exchange them without system calls (see "Rings" in the UAPI
+ * header).  A ring is an object type of its own, with its own file: only
+ * mmap, poll and the ring ioctls apply to it.
  *
  * The kernel's part is small on purpose: it owns the pages, maps them, and
  * puts tasks to sleep until the ring's indices say a message or a slot is
@@ -18,12 +20,14 @@
  * and reading the indices pairs with the one a peer issues between storing
  * an index and reading the flag: one of the two sees the other's store.
  *
- * Lifetime: the ring belongs to its queue object, which every open file and
- * every mapping (through vma->vm_file) keep alive; the pages go with the
- * object.
+ * Lifetime: every open file and every mapping (through vma->vm_file) keep
+ * the ring object alive; the pages go with the object.  obj.lock guards
+ * nothing of the ring's own: its geometry is fixed at creation, and its
+ * sleepers are on the two wait queues, under their own locks.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -38,7 +42,8 @@
 /* A state of the indices that no pair of honest peers can produce. */
 #define KIPC_RING_BROKEN		0x80000000u
 
-struct kipc_ring {
+struct kpc_ring {
+	struct kpc_object obj;
 	struct page **pages;
 	unsigned long npages;
 	/* In the first page: the only shared memory the kernel looks at. */
@@ -52,7 +57,12 @@ struct kipc_ring {
 	wait_queue_head_t room_wq;	/* waiting for a free slot */
 };
 
-struct kipc_ring_geometry {
+static inline struct kpc_ring *to_ring(struct kpc_object *obj)
+{
+	return container_of(obj, struct kpc_ring, obj);
+}
+
+struct kpc_ring_geometry {
 	u32 slots;
 	u32 slot_size;
 	u64 desc_offset;
@@ -61,22 +71,22 @@ struct kipc_ring_geometry {
 };
 
 /* Validate a ring's attributes and lay it out. */
-static int kipc_ring_geometry(const struct kipc_queue_attr *a,
-			      struct kipc_ring_geometry *g)
+static int kpc_ring_geometry(const struct kipc_ring_attr *a,
+			     struct kpc_ring_geometry *g)
 {
-	u32 slots = a->max_msgs ?: KIPC_RING_DEFAULT_SLOTS;
-	u32 size = a->max_msgsize ?: KIPC_RING_DEFAULT_SLOT_SIZE;
+	u32 slots = a->slots ?: KIPC_RING_DEFAULT_SLOTS;
+	u32 size = a->slot_size ?: KIPC_RING_DEFAULT_SLOT_SIZE;
 	u64 bytes;
 
-	if (a->max_bytes || !is_power_of_2(slots) || !is_power_of_2(size) ||
+	if (!is_power_of_2(slots) || !is_power_of_2(size) ||
 	    size < KIPC_RING_SLOT_MIN)
 		return -EINVAL;
-	if (slots > READ_ONCE(kipc_limits.max_queue_msgs) ||
-	    size > READ_ONCE(kipc_limits.max_msgsize))
+	if (slots > READ_ONCE(kpc_limits.max_queue_msgs) ||
+	    size > READ_ONCE(kpc_limits.max_msgsize))
 		return -EINVAL;
 	/* Both are below 2^32: the product cannot overflow. */
 	bytes = (u64)slots * size;
-	if (bytes > READ_ONCE(kipc_limits.max_queue_bytes))
+	if (bytes > READ_ONCE(kpc_limits.max_queue_bytes))
 		return -EINVAL;
 
 	g->slots = slots;
@@ -91,30 +101,50 @@ static int kipc_ring_geometry(const struct kipc_queue_attr *a,
 	return 0;
 }
 
-int kipc_ring_check(const struct kipc_queue_attr *a, unsigned long *charge)
+static int kpc_ring_check(const struct kipc_open *req, unsigned long *charge)
 {
-	struct kipc_ring_geometry g;
+	const struct kipc_ring_attr *a = &req->ring;
+	struct kpc_ring_geometry g;
+	unsigned int i;
 	int ret;
 
-	ret = kipc_ring_geometry(a, &g);
+	if (a->reserved[0] || a->reserved[1])
+		return -EINVAL;
+	for (i = sizeof(*a) / sizeof(u64); i < ARRAY_SIZE(req->reserved); i++)
+		if (req->reserved[i])
+			return -EINVAL;
+	ret = kpc_ring_geometry(a, &g);
 	if (!ret)
 		*charge = g.map_size;
 	return ret;
 }
 
-struct kipc_ring *kipc_ring_alloc(const struct kipc_queue_attr *a)
+static void kpc_ring_free_pages(struct kpc_ring *r)
 {
-	struct kipc_ring_geometry g;
-	struct kipc_ring *r;
+	unsigned long i;
+
+	if (r->pages) {
+		/* Mappings hold their own references to the pages. */
+		for (i = 0; i < r->npages && r->pages[i]; i++)
+			__free_page(r->pages[i]);
+		kvfree(r->pages);
+	}
+}
+
+static struct kpc_object *kpc_ring_alloc(const struct kipc_open *req)
+{
+	struct kpc_ring_geometry g;
+	struct kpc_ring *r;
 	unsigned long i;
 	int ret;
 
-	ret = kipc_ring_geometry(a, &g);
+	ret = kpc_ring_geometry(&req->ring, &g);
 	if (ret)
 		return ERR_PTR(ret);
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
+	kpc_object_init(&r->obj, &kpc_ring_ops, KIPC_TYPE_RING);
 	r->slots = g.slots;
 	r->slot_size = g.slot_size;
 	r->desc_offset = g.desc_offset;
@@ -140,23 +170,19 @@ struct kipc_ring *kipc_ring_alloc(const struct kipc_queue_attr *a)
 		cond_resched();
 	}
 	r->hdr = page_address(r->pages[0]);
-	return r;
+	return &r->obj;
 
 err:
-	kipc_ring_free(r);
+	kpc_ring_free_pages(r);
+	kfree(r);
 	return ERR_PTR(-ENOMEM);
 }
 
-void kipc_ring_free(struct kipc_ring *r)
+static void kpc_ring_free(struct kpc_object *obj)
 {
-	unsigned long i;
+	struct kpc_ring *r = to_ring(obj);
 
-	if (r->pages) {
-		/* Mappings hold their own references to the pages. */
-		for (i = 0; i < r->npages && r->pages[i]; i++)
-			__free_page(r->pages[i]);
-		kvfree(r->pages);
-	}
+	kpc_ring_free_pages(r);
 	kfree(r);
 }
 
@@ -167,7 +193,7 @@ void kipc_ring_free(struct kipc_ring *r)
  * moment tail was read.  Honest peers keep head - tail within [0, slots] at
  * every instant, so a consistent pair outside it is KIPC_RING_BROKEN.
  */
-static u32 kipc_ring_state(const struct kipc_ring *r, u32 *fill)
+static u32 kpc_ring_state(const struct kpc_ring *r, u32 *fill)
 {
 	const struct kipc_ring_hdr *hdr = r->hdr;
 	u32 head, tail, n;
@@ -198,8 +224,8 @@ static u32 kipc_ring_state(const struct kipc_ring *r, u32 *fill)
 }
 
 /* Register @wait on @wq, and tell the peers through @flag to wake it. */
-static void kipc_ring_wait_add(wait_queue_head_t *wq,
-			       struct wait_queue_entry *wait, u32 *flag)
+static void kpc_ring_wait_add(wait_queue_head_t *wq,
+			      struct wait_queue_entry *wait, u32 *flag)
 {
 	spin_lock_irq(&wq->lock);
 	if (list_empty(&wait->entry))
@@ -208,8 +234,8 @@ static void kipc_ring_wait_add(wait_queue_head_t *wq,
 	spin_unlock_irq(&wq->lock);
 }
 
-static void kipc_ring_wait_del(wait_queue_head_t *wq,
-			       struct wait_queue_entry *wait, u32 *flag)
+static void kpc_ring_wait_del(wait_queue_head_t *wq,
+			      struct wait_queue_entry *wait, u32 *flag)
 {
 	/* A wake-up unlinks the entry, and clears the flag if it was the last. */
 	if (list_empty_careful(&wait->entry))
@@ -228,7 +254,7 @@ static void kipc_ring_wait_del(wait_queue_head_t *wq,
  * waiters already on @wq left it, so no peer is asked to call in for
  * nobody; there is no need to know which kind of poll this is.
  */
-static void kipc_ring_poll_flag(wait_queue_head_t *wq, u32 *flag)
+static void kpc_ring_poll_flag(wait_queue_head_t *wq, u32 *flag)
 {
 	spin_lock_irq(&wq->lock);
 	if (!list_empty(&wq->head))
@@ -236,7 +262,7 @@ static void kipc_ring_poll_flag(wait_queue_head_t *wq, u32 *flag)
 	spin_unlock_irq(&wq->lock);
 }
 
-static void kipc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
+static void kpc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
 {
 	unsigned long irqflags;
 
@@ -248,26 +274,26 @@ static void kipc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
 	spin_unlock_irqrestore(&wq->lock, irqflags);
 }
 
-static long kipc_ring_wake(struct kipc_ring *r, unsigned long events)
+static long kpc_ring_wake(struct kpc_ring *r, unsigned long events)
 {
 	if (events & ~(unsigned long)(KIPC_RING_DATA | KIPC_RING_ROOM))
 		return -EINVAL;
 	if (events & KIPC_RING_DATA)
-		kipc_ring_wake_wq(&r->data_wq, &r->hdr->wake_data,
-				  EPOLLIN | EPOLLRDNORM);
+		kpc_ring_wake_wq(&r->data_wq, &r->hdr->wake_data,
+				 EPOLLIN | EPOLLRDNORM);
 	if (events & KIPC_RING_ROOM)
-		kipc_ring_wake_wq(&r->room_wq, &r->hdr->wake_room,
-				  EPOLLOUT | EPOLLWRNORM);
+		kpc_ring_wake_wq(&r->room_wq, &r->hdr->wake_room,
+				 EPOLLOUT | EPOLLWRNORM);
 	return 0;
 }
 
-static long kipc_ring_wait(struct kipc_object *obj, struct kipc_ring *r,
-			   struct file *file, struct kipc_ring_wait __user *uarg)
+static long kpc_ring_wait(struct kpc_ring *r, struct file *file,
+			  struct kipc_ring_wait __user *uarg)
 {
 	DEFINE_WAIT(data_wait);
 	DEFINE_WAIT(room_wait);
 	struct kipc_ring_wait w;
-	struct kipc_deadline dl;
+	struct kpc_deadline dl;
 	long ret, err = 0;
 	u32 state;
 
@@ -276,27 +302,27 @@ static long kipc_ring_wait(struct kipc_object *obj, struct kipc_ring *r,
 	if (!w.events || (w.events & ~(KIPC_RING_DATA | KIPC_RING_ROOM)) ||
 	    (w.flags & ~(KIPC_F_NONBLOCK | KIPC_F_TIMED | KIPC_F_ABSTIME)))
 		return -EINVAL;
-	ret = kipc_deadline_init(&dl, w.flags, &w.timeout,
-				 file->f_flags & O_NONBLOCK);
+	ret = kpc_deadline_init(&dl, w.flags, &w.timeout,
+				file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (w.events & KIPC_RING_DATA)
-			kipc_ring_wait_add(&r->data_wq, &data_wait,
-					   &r->hdr->wake_data);
+			kpc_ring_wait_add(&r->data_wq, &data_wait,
+					  &r->hdr->wake_data);
 		if (w.events & KIPC_RING_ROOM)
-			kipc_ring_wait_add(&r->room_wq, &room_wait,
-					   &r->hdr->wake_room);
+			kpc_ring_wait_add(&r->room_wq, &room_wait,
+					  &r->hdr->wake_room);
 		/* Pairs with the peer's barrier between its index and flag. */
 		smp_mb();
 
-		if (kipc_removed(obj)) {
+		if (kpc_removed(&r->obj)) {
 			ret = -EIDRM;
 			break;
 		}
-		state = kipc_ring_state(r, NULL);
+		state = kpc_ring_state(r, NULL);
 		if (state & KIPC_RING_BROKEN) {
 			ret = -EPROTO;
 			break;
@@ -313,16 +339,16 @@ static long kipc_ring_wait(struct kipc_object *obj, struct kipc_ring *r,
 			ret = -EAGAIN;
 			break;
 		}
-		err = kipc_deadline_sleep(&dl);
+		err = kpc_deadline_sleep(&dl);
 	}
 	__set_current_state(TASK_RUNNING);
-	kipc_ring_wait_del(&r->data_wq, &data_wait, &r->hdr->wake_data);
-	kipc_ring_wait_del(&r->room_wq, &room_wait, &r->hdr->wake_room);
+	kpc_ring_wait_del(&r->data_wq, &data_wait, &r->hdr->wake_data);
+	kpc_ring_wait_del(&r->room_wq, &room_wait, &r->hdr->wake_room);
 	return ret;
 }
 
-static long kipc_ring_info(struct kipc_ring *r,
-			   struct kipc_ring_info __user *uarg)
+static long kpc_ring_info(struct kpc_ring *r,
+			  struct kipc_ring_info __user *uarg)
 {
 	struct kipc_ring_info info;
 
@@ -335,27 +361,29 @@ static long kipc_ring_info(struct kipc_ring *r,
 	return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-long kipc_ring_ioctl(struct kipc_object *obj, struct kipc_ring *r,
-		     struct file *file, unsigned int cmd, unsigned long arg)
+static long kpc_ring_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
 {
+	struct kpc_ring *r = to_ring(kpc_file_object(file));
+
 	switch (cmd) {
 	case KIPC_IOC_RING_INFO:
-		return kipc_ring_info(r, (void __user *)arg);
+		return kpc_ring_info(r, (void __user *)arg);
 	case KIPC_IOC_RING_WAIT:
-		return kipc_ring_wait(obj, r, file, (void __user *)arg);
+		return kpc_ring_wait(r, file, (void __user *)arg);
 	case KIPC_IOC_RING_WAKE:
 		/* Only a peer can have moved an index; a reader just watches. */
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;
-		return kipc_ring_wake(r, arg);
+		return kpc_ring_wake(r, arg);
 	default:
-		return -ENOTTY;
+		return kpc_object_ioctl(file, cmd, arg);
 	}
 }
 
-__poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
-			struct file *file, poll_table *wait)
+static __poll_t kpc_ring_poll(struct file *file, poll_table *wait)
 {
+	struct kpc_ring *r = to_ring(kpc_file_object(file));
 	__poll_t want = poll_requested_events(wait);
 	__poll_t mask = 0;
 	u32 state;
@@ -366,20 +394,20 @@ __poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
 	 */
 	if (want & (EPOLLIN | EPOLLRDNORM)) {
 		poll_wait(file, &r->data_wq, wait);
-		kipc_ring_poll_flag(&r->data_wq, &r->hdr->wake_data);
+		kpc_ring_poll_flag(&r->data_wq, &r->hdr->wake_data);
 	}
 	if (want & (EPOLLOUT | EPOLLWRNORM)) {
 		poll_wait(file, &r->room_wq, wait);
-		kipc_ring_poll_flag(&r->room_wq, &r->hdr->wake_room);
+		kpc_ring_poll_flag(&r->room_wq, &r->hdr->wake_room);
 	}
 	/* Asking for neither, it still hears of removal. */
 	if (!(want & (EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM)))
 		poll_wait(file, &r->data_wq, wait);
-	/* Flags before indices, as in kipc_ring_wait(). */
+	/* Flags before indices, as in kpc_ring_wait(). */
 	smp_mb();
-	if (kipc_removed(obj))
+	if (kpc_removed(&r->obj))
 		return EPOLLERR | EPOLLHUP;
-	state = kipc_ring_state(r, NULL);
+	state = kpc_ring_state(r, NULL);
 	if (state & KIPC_RING_BROKEN)
 		return EPOLLERR;
 	if (state & KIPC_RING_DATA)
@@ -394,9 +422,9 @@ __poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
  * a task that dropped them (madvise(MADV_DONTNEED)).  vm_private_data stays
  * valid as long as the vma, which holds the file and so the ring.
  */
-static vm_fault_t kipc_ring_fault(struct vm_fault *vmf)
+static vm_fault_t kpc_ring_fault(struct vm_fault *vmf)
 {
-	struct kipc_ring *r = vmf->vma->vm_private_data;
+	struct kpc_ring *r = vmf->vma->vm_private_data;
 
 	if (vmf->pgoff >= r->npages)
 		return VM_FAULT_SIGBUS;
@@ -405,12 +433,21 @@ static vm_fault_t kipc_ring_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-static const struct vm_operations_struct kipc_ring_vm_ops = {
-	.fault		= kipc_ring_fault,
+static const struct vm_operations_struct kpc_ring_vm_ops = {
+	.fault		= kpc_ring_fault,
 };
 
-int kipc_ring_mmap(struct kipc_ring *r, struct vm_area_struct *vma)
+/*
+ * The mapping holds the file (vma->vm_file), and so the ring and its
+ * pages, until it goes.
+ */
+static int kpc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	struct kpc_ring *r = to_ring(kpc_file_object(file));
+
+	/* As for a region: a removed ring takes no new peers. */
+	if (kpc_removed(&r->obj))
+		return -EIDRM;
 	/* All of it or nothing: the peers compute addresses from the info. */
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != r->map_size)
 		return -EINVAL;
@@ -422,21 +459,33 @@ int kipc_ring_mmap(struct kipc_ring *r, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
-	kipc_vm_flags_clear(vma, VM_MAYEXEC);
-	kipc_vm_flags_set(vma, VM_DONTEXPAND);
-	vma->vm_ops = &kipc_ring_vm_ops;
+	kpc_vm_flags_clear(vma, VM_MAYEXEC);
+	kpc_vm_flags_set(vma, VM_DONTEXPAND);
+	vma->vm_ops = &kpc_ring_vm_ops;
 	vma->vm_private_data = r;
 	return vm_map_pages_zero(vma, r->pages, r->npages);
 }
 
+static const struct file_operations kpc_ring_fops = {
+	.owner		= THIS_MODULE,
+	.poll		= kpc_ring_poll,
+	.mmap		= kpc_ring_mmap,
+	.unlocked_ioctl	= kpc_ring_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= kpc_object_release,
+	.llseek		= kpc_no_llseek,
+};
+
 /* IPC_RMID: sleepers and pollers find the object removed. */
-void kipc_ring_removed(struct kipc_ring *r)
+static void kpc_ring_removed(struct kpc_object *obj)
 {
+	struct kpc_ring *r = to_ring(obj);
+
 	wake_up_all(&r->data_wq);
 	wake_up_all(&r->room_wq);
 }
 
-static unsigned int kipc_ring_count_waiters(wait_queue_head_t *wq)
+static unsigned int kpc_ring_count_waiters(wait_queue_head_t *wq)
 {
 	struct wait_queue_entry *wait;
 	unsigned long irqflags;
@@ -449,18 +498,46 @@ static unsigned int kipc_ring_count_waiters(wait_queue_head_t *wq)
 	return n;
 }
 
-/* Under obj->lock. */
-void kipc_ring_stat(struct kipc_ring *r, struct kipc_queue_stat *qs)
+/* Under obj->lock, which only the wait queues' locks nest in. */
+static void kpc_ring_stat(struct kpc_object *obj, struct kipc_stat *st)
 {
+	struct kpc_ring *r = to_ring(obj);
+	struct kipc_ring_stat *rs = &st->ring;
 	u32 fill = 0;
 
 	/* A snapshot for the curious; 0 if the peers broke the indices. */
-	kipc_ring_state(r, &fill);
-	qs->msgs = fill;
-	qs->flags = KIPC_QUEUE_RING;
-	qs->max_msgs = r->slots;
-	qs->max_msgsize = r->slot_size;
-	qs->max_bytes = (u64)r->slots * r->slot_size;
-	qs->recv_waiters = kipc_ring_count_waiters(&r->data_wq);
-	qs->send_waiters = kipc_ring_count_waiters(&r->room_wq);
+	kpc_ring_state(r, &fill);
+	rs->slots = r->slots;
+	rs->slot_size = r->slot_size;
+	rs->map_size = r->map_size;
+	rs->msgs = fill;
+	rs->data_waiters = kpc_ring_count_waiters(&r->data_wq);
+	rs->room_waiters = kpc_ring_count_waiters(&r->room_wq);
 }
+
+/* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
+static const u16 kpc_ring_nl_start[] = {
+#define KIPC_RING_FIELD(attr, field)	offsetof(struct kipc_ring_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_ring_nl_end[] = {
+#define KIPC_RING_FIELD(attr, field)	offsetofend(struct kipc_ring_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+const struct kpc_type_ops kpc_ring_ops = {
+	.name		= "kipc-ring",
+	.fops		= &kpc_ring_fops,
+	.check		= kpc_ring_check,
+	.alloc		= kpc_ring_alloc,
+	.removed	= kpc_ring_removed,
+	.free		= kpc_ring_free,
+	.stat		= kpc_ring_stat,
+	.nl_attr	= KIPC_A_RING,
+	.nl_pad		= KIPC_RING_A_PAD,
+	.nl_start	= kpc_ring_nl_start,
+	.nl_end		= kpc_ring_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_ring_nl_start),
+	.nl_stats_attr	= KIPC_STATS_A_RING,
+};

@@ -42,7 +42,7 @@
  * Fast path.  Once the set is mapped, each counter has a word in the
  * mapping, owned either by user space (the word is the value, and waits and
  * posts by one are a compare-and-swap) or by the kernel (KIPC_SEM_KERNEL is
- * set, the value lives in struct kipc_semc and the word is a snapshot).  The
+ * set, the value lives in struct kpc_semc and the word is a snapshot).  The
  * kernel takes a counter over, atomically, when an operation in the kernel
  * touches it, and hands it back when nothing waits on it.  It reads the word
  * only when taking over, and then only as a value to clamp, so a malicious
@@ -65,10 +65,14 @@
 
 #include "kipc.h"
 
+/* Operations of all sets, KIPC_SSTATS_A_* of KIPC_STATS_A_SEM. */
+static atomic64_t kpc_sem_counters[KIPC_SSTATS_A_MAX + 1 -
+				   KIPC_TSTATS_A_TYPE_BASE];
+
 /* Operation arrays up to this size are copied onto the stack. */
 #define KIPC_SEMOP_FAST		8
 
-struct kipc_semc {
+struct kpc_semc {
 	/* The value, while the kernel owns the counter (always, unmapped). */
 	int value;
 	bool owned;
@@ -84,7 +88,7 @@ struct kipc_semc {
  * set.  Each of them is a member, watched until its thread group exits;
  * the records are applied when the last one has.
  */
-struct kipc_undo_list {
+struct kpc_undo_list {
 	refcount_t ref;			/* one per member and per record */
 	atomic_t live;			/* members whose process lives */
 	/*
@@ -92,24 +96,24 @@ struct kipc_undo_list {
 	 * tasklist_lock held: interrupts off everywhere, nothing taken under.
 	 */
 	spinlock_t lock;
-	struct list_head undos;		/* kipc_sem_undo.ul_link, under @lock */
+	struct list_head undos;		/* kpc_sem_undo.ul_link, under @lock */
 	struct pid *exit_pid;		/* the last member, once all exited */
-	/* Under kipc_undo_mutex. */
+	/* Under kpc_undo_mutex. */
 	struct list_head members;
 	/* A member's SysV undo list: compared, never followed. */
 	const void *sysv_id;
-	struct hlist_node sysv_node;	/* kipc_undo_sysv, while members live */
+	struct hlist_node sysv_node;	/* kpc_undo_sysv, while members live */
 };
 
 #define KIPC_UNDO_EXITED	0
 
 /* A process sharing an undo list, watched until its thread group exits. */
-struct kipc_undo_member {
-	struct hlist_node node;		/* kipc_undo_procs, RCU */
+struct kpc_undo_member {
+	struct hlist_node node;		/* kpc_undo_procs, RCU */
 	struct list_head link;		/* ul->members */
-	struct kipc_undo_list *ul;
+	struct kpc_undo_list *ul;
 	struct pid *pid;		/* its tgid */
-	wait_queue_entry_t wait;	/* on kipc_pid_exit_wq(pid) */
+	wait_queue_entry_t wait;	/* on kpc_pid_exit_wq(pid) */
 	unsigned long flags;		/* KIPC_UNDO_EXITED */
 	bool last;			/* the last member of @ul to exit */
 	struct work_struct work;
@@ -117,29 +121,29 @@ struct kipc_undo_member {
 };
 
 /*
- * Members and lists change under kipc_undo_mutex; the fast path finds the
+ * Members and lists change under kpc_undo_mutex; the fast path finds the
  * calling process's member under RCU.  Nothing is taken under the mutex
  * but obj->lock-free leaves: wait queue locks and ul->lock.
  */
 #define KIPC_UNDO_HASH_BITS	8
-static DEFINE_MUTEX(kipc_undo_mutex);
-static DEFINE_HASHTABLE(kipc_undo_procs, KIPC_UNDO_HASH_BITS);
-static DEFINE_HASHTABLE(kipc_undo_sysv, KIPC_UNDO_HASH_BITS);
-static struct workqueue_struct *kipc_undo_wq;
+static DEFINE_MUTEX(kpc_undo_mutex);
+static DEFINE_HASHTABLE(kpc_undo_procs, KIPC_UNDO_HASH_BITS);
+static DEFINE_HASHTABLE(kpc_undo_sysv, KIPC_UNDO_HASH_BITS);
+static struct workqueue_struct *kpc_undo_wq;
 
 /*
  * One undo list's adjustments to one set.  The set's end frees it, or, once
  * its processes have exited, its list's work.
  */
-struct kipc_sem_undo {
-	struct rb_node node;		/* kipc_sem.undos, keyed by @ul */
+struct kpc_sem_undo {
+	struct rb_node node;		/* kpc_sem.undos, keyed by @ul */
 	struct list_head ul_link;	/* ul->undos, under ul->lock */
-	struct kipc_undo_list *ul;	/* referenced */
+	struct kpc_undo_list *ul;	/* referenced */
 	/*
 	 * Not referenced: the set's end takes the record off @ul first, or
-	 * waits for the work that @claimed it (kipc_sem.undo_busy).
+	 * waits for the work that @claimed it (kpc_sem.undo_busy).
 	 */
-	struct kipc_sem *sem;
+	struct kpc_sem *sem;
 	/* Under the set's lock: the adjustments were applied (or dropped). */
 	bool applied;
 	/* The list's processes have all exited: to be applied at once. */
@@ -150,8 +154,8 @@ struct kipc_sem_undo {
 	int adj[];
 };
 
-struct kipc_sem {
-	struct kipc_object obj;		/* obj.lock guards all below */
+struct kpc_sem {
+	struct kpc_object obj;		/* obj.lock guards all below */
 	u32 nsems;
 	u32 flags;
 	int max;
@@ -159,7 +163,7 @@ struct kipc_sem {
 	u64 next_seq;
 	unsigned int nundos;		/* records not yet applied */
 	struct rb_root undos;
-	/* Records whose list died, not yet applied: see kipc_sem_reap(). */
+	/* Records whose list died, not yet applied: see kpc_sem_reap(). */
 	atomic_t doomed;
 	/* Records the works of dead lists are finishing: the set waits. */
 	atomic_t undo_busy;
@@ -172,12 +176,12 @@ struct kipc_sem {
 	/* Counter 0 went up: poll waiters may want to know. */
 	bool kick_poll;
 	wait_queue_head_t poll_wq;
-	struct kipc_semc sems[];
+	struct kpc_semc sems[];
 };
 
-static inline struct kipc_sem *to_sem(struct kipc_object *obj)
+static inline struct kpc_sem *to_sem(struct kpc_object *obj)
 {
-	return container_of(obj, struct kipc_sem, obj);
+	return container_of(obj, struct kpc_sem, obj);
 }
 
 /*
@@ -185,7 +189,7 @@ static inline struct kipc_sem *to_sem(struct kipc_object *obj)
  * waker takes it off its list and sets @done under the set's lock, and the
  * waiter reads the outcome only under the same lock.
  */
-struct kipc_sem_waiter {
+struct kpc_sem_waiter {
 	struct list_head link;
 	struct task_struct *task;
 	const struct kipc_sembuf *sops;
@@ -196,50 +200,28 @@ struct kipc_sem_waiter {
 	 * array changed that counter before (e.g. -1, then wait for zero).
 	 */
 	s64 want;
-	struct kipc_sem_undo *undo;
+	struct kpc_sem_undo *undo;
 	struct pid *pid;		/* its process, reported as sempid */
 	u64 seq;
 	bool done;
 	int result;
 };
 
-/* Tasks to wake once the lock is dropped. */
-struct kipc_sem_wake {
-	unsigned int n;
-	struct task_struct *task[16];
-};
-
-static bool kipc_sem_wake_full(const struct kipc_sem_wake *wk)
-{
-	return wk->n == ARRAY_SIZE(wk->task);
-}
-
-static void kipc_sem_wake_add(struct kipc_sem_wake *wk,
-			      struct kipc_sem_waiter *w, int result)
+/* Answer @w, to be woken once the set's lock is dropped. */
+static void kpc_sem_wake_add(struct kpc_wake *wk, struct kpc_sem_waiter *w,
+			     int result)
 {
 	w->result = result;
 	w->done = true;
-	get_task_struct(w->task);
-	wk->task[wk->n++] = w->task;
+	kpc_wake_add(wk, w->task);
 }
 
-static void kipc_sem_wake_run(struct kipc_sem_wake *wk)
-{
-	unsigned int i;
-
-	for (i = 0; i < wk->n; i++) {
-		wake_up_process(wk->task[i]);
-		put_task_struct(wk->task[i]);
-	}
-	wk->n = 0;
-}
-
-static int kipc_sem_max(u32 flags)
+static int kpc_sem_max(u32 flags)
 {
 	return (flags & KIPC_SEM_POSIX) ? KIPC_SEM_VALUE_MAX : KIPC_SEM_VMX;
 }
 
-static int kipc_sem_overflow(struct kipc_sem *s)
+static int kpc_sem_overflow(struct kpc_sem *s)
 {
 	return (s->flags & KIPC_SEM_POSIX) ? -EOVERFLOW : -ERANGE;
 }
@@ -247,9 +229,9 @@ static int kipc_sem_overflow(struct kipc_sem *s)
 /* Counter ownership, for the mapped fast path; all under obj.lock. */
 
 /* Take counter @i over from user space before reading or changing it. */
-static void kipc_semc_acquire(struct kipc_sem *s, u32 i)
+static void kpc_semc_acquire(struct kpc_sem *s, u32 i)
 {
-	struct kipc_semc *c = &s->sems[i];
+	struct kpc_semc *c = &s->sems[i];
 	u32 old;
 
 	if (c->owned)
@@ -262,13 +244,13 @@ static void kipc_semc_acquire(struct kipc_sem *s, u32 i)
 }
 
 /* Mirror a changed value into the mapping, for readers of the snapshot. */
-static void kipc_semc_publish(struct kipc_sem *s, u32 i)
+static void kpc_semc_publish(struct kpc_sem *s, u32 i)
 {
 	if (s->words)
 		atomic_set(&s->words[i], KIPC_SEM_KERNEL | s->sems[i].value);
 }
 
-static int kipc_semc_value(struct kipc_sem *s, u32 i)
+static int kpc_semc_value(struct kpc_sem *s, u32 i)
 {
 	if (s->sems[i].owned)
 		return s->sems[i].value;
@@ -276,7 +258,7 @@ static int kipc_semc_value(struct kipc_sem *s, u32 i)
 		     s->max);
 }
 
-static void kipc_semc_touch(struct kipc_sem *s, u32 i)
+static void kpc_semc_touch(struct kpc_sem *s, u32 i)
 {
 	if (s->words)
 		__set_bit(i, s->touched);
@@ -287,9 +269,9 @@ static void kipc_semc_touch(struct kipc_sem *s, u32 i)
  * unless a task waits on them: a wait or post in user space would not see
  * it.  Counter 0 also stays while someone polls, so that posts wake them.
  */
-static void kipc_sem_release(struct kipc_sem *s)
+static void kpc_sem_release(struct kpc_sem *s)
 {
-	struct kipc_semc *c;
+	struct kpc_semc *c;
 	unsigned long i;
 
 	/* A removed set keeps every counter: the ioctl reports EIDRM. */
@@ -308,7 +290,7 @@ static void kipc_sem_release(struct kipc_sem *s)
 	}
 }
 
-static void kipc_semc_set_pid(struct kipc_semc *c, struct pid *pid)
+static void kpc_semc_set_pid(struct kpc_semc *c, struct pid *pid)
 {
 	if (c->pid != pid) {
 		put_pid(c->pid);
@@ -317,16 +299,16 @@ static void kipc_semc_set_pid(struct kipc_semc *c, struct pid *pid)
 }
 
 /* Set counter @i to @value, on behalf of process @pid. */
-static void kipc_semc_set(struct kipc_sem *s, u32 i, int value,
-			  struct pid *pid)
+static void kpc_semc_set(struct kpc_sem *s, u32 i, int value,
+			 struct pid *pid)
 {
-	struct kipc_semc *c = &s->sems[i];
+	struct kpc_semc *c = &s->sems[i];
 
 	if (i == 0 && value > c->value)
 		s->kick_poll = true;
 	c->value = value;
-	kipc_semc_publish(s, i);
-	kipc_semc_set_pid(c, pid);
+	kpc_semc_publish(s, i);
+	kpc_semc_set_pid(c, pid);
 	__set_bit(i, s->dirty);
 }
 
@@ -338,12 +320,12 @@ static void kipc_semc_set(struct kipc_sem *s, u32 i, int value,
  * naming one counter more than once; only the kernel sees the intermediate
  * values, as the mapped words are written after success.
  */
-static int kipc_sem_perform(struct kipc_sem *s, const struct kipc_sembuf *sops,
-			    u32 nsops, struct kipc_sem_undo *un,
+static int kpc_sem_perform(struct kpc_sem *s, const struct kipc_sembuf *sops,
+			   u32 nsops, struct kpc_sem_undo *un,
 			    struct pid *pid, u32 *blocking)
 {
 	const struct kipc_sembuf *op;
-	struct kipc_semc *c;
+	struct kpc_semc *c;
 	int ret = 0;
 	s64 val, adj;
 	u32 i;
@@ -351,7 +333,7 @@ static int kipc_sem_perform(struct kipc_sem *s, const struct kipc_sembuf *sops,
 	for (i = 0; i < nsops; i++) {
 		op = &sops[i];
 		c = &s->sems[op->num];
-		kipc_semc_acquire(s, op->num);
+		kpc_semc_acquire(s, op->num);
 		val = (s64)c->value + op->delta;
 		if (op->delta ? val < 0 : c->value != 0) {
 			*blocking = i;
@@ -359,7 +341,7 @@ static int kipc_sem_perform(struct kipc_sem *s, const struct kipc_sembuf *sops,
 			break;
 		}
 		if (val > s->max) {
-			ret = kipc_sem_overflow(s);
+			ret = kpc_sem_overflow(s);
 			break;
 		}
 		if (op->flags & KIPC_SEMOP_UNDO) {
@@ -386,10 +368,10 @@ static int kipc_sem_perform(struct kipc_sem *s, const struct kipc_sembuf *sops,
 	for (i = 0; i < nsops; i++) {
 		op = &sops[i];
 		c = &s->sems[op->num];
-		kipc_semc_set_pid(c, pid);
+		kpc_semc_set_pid(c, pid);
 		if (!op->delta)
 			continue;
-		kipc_semc_publish(s, op->num);
+		kpc_semc_publish(s, op->num);
 		__set_bit(op->num, s->dirty);
 		if (op->num == 0 && op->delta > 0)
 			s->kick_poll = true;
@@ -400,20 +382,20 @@ static int kipc_sem_perform(struct kipc_sem *s, const struct kipc_sembuf *sops,
 
 /* Waiter lists */
 
-static struct list_head *kipc_sem_wait_list(struct kipc_sem *s,
-					    const struct kipc_sembuf *op)
+static struct list_head *kpc_sem_wait_list(struct kpc_sem *s,
+					   const struct kipc_sembuf *op)
 {
-	struct kipc_semc *c = &s->sems[op->num];
+	struct kpc_semc *c = &s->sems[op->num];
 
 	return op->delta ? &c->nwait : &c->zwait;
 }
 
 /* List @w on the counter of its operation @blocking, in arrival order. */
-static void kipc_sem_enqueue(struct kipc_sem *s, struct kipc_sem_waiter *w,
-			     u32 blocking)
+static void kpc_sem_enqueue(struct kpc_sem *s, struct kpc_sem_waiter *w,
+			    u32 blocking)
 {
 	const struct kipc_sembuf *op = &w->sops[blocking];
-	struct list_head *head = kipc_sem_wait_list(s, op), *pos;
+	struct list_head *head = kpc_sem_wait_list(s, op), *pos;
 	u32 i;
 
 	w->blocking = blocking;
@@ -422,7 +404,7 @@ static void kipc_sem_enqueue(struct kipc_sem *s, struct kipc_sem_waiter *w,
 		if (w->sops[i].num == op->num)
 			w->want -= w->sops[i].delta;
 	list_for_each_prev(pos, head)
-		if (list_entry(pos, struct kipc_sem_waiter, link)->seq < w->seq)
+		if (list_entry(pos, struct kpc_sem_waiter, link)->seq < w->seq)
 			break;
 	list_add(&w->link, pos);
 	if (op->delta)
@@ -431,7 +413,7 @@ static void kipc_sem_enqueue(struct kipc_sem *s, struct kipc_sem_waiter *w,
 		s->sems[op->num].zcnt++;
 }
 
-static void kipc_sem_dequeue(struct kipc_sem *s, struct kipc_sem_waiter *w)
+static void kpc_sem_dequeue(struct kpc_sem *s, struct kpc_sem_waiter *w)
 {
 	const struct kipc_sembuf *op = &w->sops[w->blocking];
 
@@ -440,27 +422,27 @@ static void kipc_sem_dequeue(struct kipc_sem *s, struct kipc_sem_waiter *w)
 		s->sems[op->num].ncnt--;
 	else
 		s->sems[op->num].zcnt--;
-	kipc_semc_touch(s, op->num);
+	kpc_semc_touch(s, op->num);
 }
 
 /* Retry a waiter whose counter changed: complete it, or move it. */
-static void kipc_sem_retry(struct kipc_sem *s, struct kipc_sem_waiter *w,
-			   struct kipc_sem_wake *wk)
+static void kpc_sem_retry(struct kpc_sem *s, struct kpc_sem_waiter *w,
+			  struct kpc_wake *wk)
 {
 	u32 blocking;
 	int ret;
 
-	ret = kipc_sem_perform(s, w->sops, w->nsops, w->undo, w->pid,
-			       &blocking);
+	ret = kpc_sem_perform(s, w->sops, w->nsops, w->undo, w->pid,
+			      &blocking);
 	if (ret > 0) {
 		if (blocking != w->blocking) {
-			kipc_sem_dequeue(s, w);
-			kipc_sem_enqueue(s, w, blocking);
+			kpc_sem_dequeue(s, w);
+			kpc_sem_enqueue(s, w, blocking);
 		}
 		return;
 	}
-	kipc_sem_dequeue(s, w);
-	kipc_sem_wake_add(wk, w, ret);
+	kpc_sem_dequeue(s, w);
+	kpc_sem_wake_add(wk, w, ret);
 }
 
 /*
@@ -468,7 +450,7 @@ static void kipc_sem_retry(struct kipc_sem *s, struct kipc_sem_waiter *w,
  * granted would be lost (a post taken by a dead sem_wait()).  It is left
  * alone until it runs and unlinks itself.
  */
-static bool kipc_sem_dying(const struct kipc_sem_waiter *w)
+static bool kpc_sem_dying(const struct kpc_sem_waiter *w)
 {
 	return fatal_signal_pending(w->task);
 }
@@ -479,10 +461,10 @@ static bool kipc_sem_dying(const struct kipc_sem_waiter *w)
  * completes a waiter or clears a counter, so this ends.  Returns false,
  * with the counter at hand still marked, when @wk has no room left.
  */
-static bool kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
+static bool kpc_sem_update(struct kpc_sem *s, struct kpc_wake *wk)
 {
-	struct kipc_sem_waiter *w, *tmp;
-	struct kipc_semc *c;
+	struct kpc_sem_waiter *w, *tmp;
+	struct kpc_semc *c;
 	unsigned long i;
 
 	/*
@@ -498,11 +480,11 @@ static bool kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 		__clear_bit(i, s->dirty);
 		c = &s->sems[i];
 		list_for_each_entry_safe(w, tmp, &c->zwait, link) {
-			if (c->value != w->want || kipc_sem_dying(w))
+			if (c->value != w->want || kpc_sem_dying(w))
 				continue;
-			if (kipc_sem_wake_full(wk))
+			if (kpc_wake_full(wk))
 				goto full;
-			kipc_sem_retry(s, w, wk);
+			kpc_sem_retry(s, w, wk);
 		}
 		list_for_each_entry_safe(w, tmp, &c->nwait, link) {
 			/*
@@ -511,11 +493,11 @@ static bool kipc_sem_update(struct kipc_sem *s, struct kipc_sem_wake *wk)
 			 */
 			if (c->value == 0)
 				break;
-			if (kipc_sem_dying(w))
+			if (kpc_sem_dying(w))
 				continue;
-			if (kipc_sem_wake_full(wk))
+			if (kpc_wake_full(wk))
 				goto full;
-			kipc_sem_retry(s, w, wk);
+			kpc_sem_retry(s, w, wk);
 		}
 	}
 	return true;
@@ -530,50 +512,50 @@ full:
  * take the lock: they settle first too, so none of them takes what a
  * waiter is owed.
  */
-static void kipc_sem_settle(struct kipc_sem *s, struct kipc_sem_wake *wk)
+static void kpc_sem_settle(struct kpc_sem *s, struct kpc_wake *wk)
 	__must_hold(&s->obj.lock)
 {
-	while (!kipc_sem_update(s, wk)) {
+	while (!kpc_sem_update(s, wk)) {
 		spin_unlock(&s->obj.lock);
-		kipc_sem_wake_run(wk);
+		kpc_wake_run(wk);
 		spin_lock(&s->obj.lock);
 	}
 }
 
 /* The end of a critical section that may have changed counters. */
-static void kipc_sem_unlock(struct kipc_sem *s, struct kipc_sem_wake *wk)
+static void kpc_sem_unlock(struct kpc_sem *s, struct kpc_wake *wk)
 	__releases(&s->obj.lock)
 {
 	bool kick;
 
-	kipc_sem_settle(s, wk);
-	kipc_sem_release(s);
-	kick = s->kick_poll && kipc_semc_value(s, 0) > 0;
+	kpc_sem_settle(s, wk);
+	kpc_sem_release(s);
+	kick = s->kick_poll && kpc_semc_value(s, 0) > 0;
 	s->kick_poll = false;
 	spin_unlock(&s->obj.lock);
 
-	kipc_sem_wake_run(wk);
+	kpc_wake_run(wk);
 	if (kick && wq_has_sleeper(&s->poll_wq))
 		wake_up_interruptible_poll(&s->poll_wq, EPOLLIN | EPOLLRDNORM);
 }
 
 /* Undo records */
 
-static size_t kipc_sem_undo_size(const struct kipc_sem *s)
+static size_t kpc_sem_undo_size(const struct kpc_sem *s)
 {
-	const struct kipc_sem_undo *un = NULL;
+	const struct kpc_sem_undo *un = NULL;
 
 	return struct_size(un, adj, s->nsems);
 }
 
-static struct kipc_sem_undo *kipc_sem_undo_find(struct kipc_sem *s,
-						struct kipc_undo_list *ul)
+static struct kpc_sem_undo *kpc_sem_undo_find(struct kpc_sem *s,
+					      struct kpc_undo_list *ul)
 {
 	struct rb_node *node = s->undos.rb_node;
-	struct kipc_sem_undo *un;
+	struct kpc_sem_undo *un;
 
 	while (node) {
-		un = rb_entry(node, struct kipc_sem_undo, node);
+		un = rb_entry(node, struct kpc_sem_undo, node);
 		if ((uintptr_t)ul < (uintptr_t)un->ul)
 			node = node->rb_left;
 		else if ((uintptr_t)ul > (uintptr_t)un->ul)
@@ -584,14 +566,14 @@ static struct kipc_sem_undo *kipc_sem_undo_find(struct kipc_sem *s,
 	return NULL;
 }
 
-static void kipc_sem_undo_insert(struct kipc_sem *s, struct kipc_sem_undo *un)
+static void kpc_sem_undo_insert(struct kpc_sem *s, struct kpc_sem_undo *un)
 {
 	struct rb_node **link = &s->undos.rb_node, *parent = NULL;
-	struct kipc_sem_undo *cur;
+	struct kpc_sem_undo *cur;
 
 	while (*link) {
 		parent = *link;
-		cur = rb_entry(parent, struct kipc_sem_undo, node);
+		cur = rb_entry(parent, struct kpc_sem_undo, node);
 		if ((uintptr_t)un->ul < (uintptr_t)cur->ul)
 			link = &parent->rb_left;
 		else
@@ -609,7 +591,7 @@ static void kipc_sem_undo_insert(struct kipc_sem *s, struct kipc_sem_undo *un)
  * be taken: a set's charge changes atomically, only while a reference
  * holds the set, and never under kns->lock.
  */
-static void kipc_sem_charge_add(struct kipc_sem *s, long bytes)
+static void kpc_sem_charge_add(struct kpc_sem *s, long bytes)
 {
 	unsigned long old = READ_ONCE(s->obj.charge);
 
@@ -617,33 +599,33 @@ static void kipc_sem_charge_add(struct kipc_sem *s, long bytes)
 		;
 }
 
-static int kipc_sem_charge(struct kipc_sem *s, size_t bytes)
+static int kpc_sem_charge(struct kpc_sem *s, size_t bytes)
 {
-	int ret = kipc_user_charge(s->obj.user, bytes);
+	int ret = kpc_user_charge(s->obj.user, bytes);
 
 	if (!ret)
-		kipc_sem_charge_add(s, bytes);
+		kpc_sem_charge_add(s, bytes);
 	return ret;
 }
 
-static void kipc_sem_uncharge(struct kipc_sem *s, size_t bytes)
+static void kpc_sem_uncharge(struct kpc_sem *s, size_t bytes)
 {
-	kipc_user_uncharge(s->obj.user, bytes);
-	kipc_sem_charge_add(s, -(long)bytes);
+	kpc_user_uncharge(s->obj.user, bytes);
+	kpc_sem_charge_add(s, -(long)bytes);
 }
 
 /* A new record of @ul's for @s, charged; not linked anywhere yet. */
-static struct kipc_sem_undo *kipc_sem_undo_new(struct kipc_sem *s,
-					       struct kipc_undo_list *ul)
+static struct kpc_sem_undo *kpc_sem_undo_new(struct kpc_sem *s,
+					     struct kpc_undo_list *ul)
 {
-	size_t size = kipc_sem_undo_size(s);
-	struct kipc_sem_undo *un;
+	size_t size = kpc_sem_undo_size(s);
+	struct kpc_sem_undo *un;
 	int ret;
 
 	un = kvzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!un)
 		return ERR_PTR(-ENOMEM);
-	ret = kipc_sem_charge(s, size);
+	ret = kpc_sem_charge(s, size);
 	if (ret) {
 		kvfree(un);
 		return ERR_PTR(ret);
@@ -654,27 +636,27 @@ static struct kipc_sem_undo *kipc_sem_undo_new(struct kipc_sem *s,
 	return un;
 }
 
-/* A record kipc_sem_undo_link() did not take. */
-static void kipc_sem_undo_discard(struct kipc_sem *s, struct kipc_sem_undo *un)
+/* A record kpc_sem_undo_link() did not take. */
+static void kpc_sem_undo_discard(struct kpc_sem *s, struct kpc_sem_undo *un)
 {
 	if (un) {
-		kipc_sem_uncharge(s, kipc_sem_undo_size(s));
+		kpc_sem_uncharge(s, kpc_sem_undo_size(s));
 		kvfree(un);
 	}
 }
 
-static void kipc_undo_list_put(struct kipc_undo_list *ul);
+static void kpc_undo_list_put(struct kpc_undo_list *ul);
 
 /*
  * Under the set's lock: a record joins the set and its list.  The caller's
  * process is a live member of the list, so the list is not dying.
  */
-static void kipc_sem_undo_link(struct kipc_sem *s, struct kipc_sem_undo *un)
+static void kpc_sem_undo_link(struct kpc_sem *s, struct kpc_sem_undo *un)
 {
-	struct kipc_undo_list *ul = un->ul;
+	struct kpc_undo_list *ul = un->ul;
 	unsigned long flags;
 
-	kipc_sem_undo_insert(s, un);
+	kpc_sem_undo_insert(s, un);
 	refcount_inc(&ul->ref);
 	spin_lock_irqsave(&ul->lock, flags);
 	WARN_ON_ONCE(ul->exit_pid);
@@ -686,8 +668,8 @@ static void kipc_sem_undo_link(struct kipc_sem *s, struct kipc_sem_undo *un)
  * Revert the adjustments of @un, clamped to the counters' range as
  * exit_sem() does, on behalf of @pid (the last process of its list).
  */
-static void kipc_sem_undo_apply(struct kipc_sem *s, struct kipc_sem_undo *un,
-				struct pid *pid)
+static void kpc_sem_undo_apply(struct kpc_sem *s, struct kpc_sem_undo *un,
+			       struct pid *pid)
 {
 	s64 val;
 	u32 i;
@@ -697,19 +679,19 @@ static void kipc_sem_undo_apply(struct kipc_sem *s, struct kipc_sem_undo *un,
 	for (i = 0; i < s->nsems; i++) {
 		if (!un->adj[i])
 			continue;
-		kipc_semc_acquire(s, i);
+		kpc_semc_acquire(s, i);
 		val = clamp_t(s64, (s64)s->sems[i].value + un->adj[i], 0,
 			      s->max);
-		kipc_semc_set(s, i, val, pid);
+		kpc_semc_set(s, i, val, pid);
 		un->adj[i] = 0;
 	}
 	s->otime = ktime_get_real();
 }
 
 /* Under the set's lock: apply a doomed record, once. */
-static void kipc_sem_undo_retire(struct kipc_sem *s, struct kipc_sem_undo *un)
+static void kpc_sem_undo_retire(struct kpc_sem *s, struct kpc_sem_undo *un)
 {
-	kipc_sem_undo_apply(s, un, un->ul->exit_pid);
+	kpc_sem_undo_apply(s, un, un->ul->exit_pid);
 	un->applied = true;
 	s->nundos--;
 	atomic_dec(&s->doomed);
@@ -721,62 +703,62 @@ static void kipc_sem_undo_retire(struct kipc_sem *s, struct kipc_sem_undo *un)
  * frees them).  Returns true if counters may have changed, for the caller
  * to settle.
  */
-static bool kipc_sem_reap(struct kipc_sem *s)
+static bool kpc_sem_reap(struct kpc_sem *s)
 {
-	struct kipc_sem_undo *un;
+	struct kpc_sem_undo *un;
 	struct rb_node *node;
 
-	/* Pairs with kipc_undo_member_exited(): the count, then the marks. */
+	/* Pairs with kpc_undo_member_exited(): the count, then the marks. */
 	if (likely(!atomic_read_acquire(&s->doomed)))
 		return false;
 	for (node = rb_first(&s->undos); node; node = rb_next(node)) {
-		un = rb_entry(node, struct kipc_sem_undo, node);
+		un = rb_entry(node, struct kpc_sem_undo, node);
 		if (READ_ONCE(un->doomed) && !un->applied)
-			kipc_sem_undo_retire(s, un);
+			kpc_sem_undo_retire(s, un);
 	}
 	return true;
 }
 
 /* Take the set's lock, with the undo of exited processes applied. */
-static bool kipc_sem_lock(struct kipc_sem *s)
+static bool kpc_sem_lock(struct kpc_sem *s)
 	__acquires(&s->obj.lock)
 {
 	spin_lock(&s->obj.lock);
-	return kipc_sem_reap(s);
+	return kpc_sem_reap(s);
 }
 
 /*
  * A reader's critical section: reaping may have changed counters, which
  * owed grants then settle, before the reader looks.
  */
-static bool kipc_sem_lock_read(struct kipc_sem *s, struct kipc_sem_wake *wk)
+static bool kpc_sem_lock_read(struct kpc_sem *s, struct kpc_wake *wk)
 	__acquires(&s->obj.lock)
 {
-	bool changed = kipc_sem_lock(s);
+	bool changed = kpc_sem_lock(s);
 
 	if (changed)
-		kipc_sem_settle(s, wk);
+		kpc_sem_settle(s, wk);
 	return changed;
 }
 
-static void kipc_sem_unlock_read(struct kipc_sem *s, struct kipc_sem_wake *wk,
-				 bool changed)
+static void kpc_sem_unlock_read(struct kpc_sem *s, struct kpc_wake *wk,
+				bool changed)
 	__releases(&s->obj.lock)
 {
 	if (changed)
-		kipc_sem_unlock(s, wk);
+		kpc_sem_unlock(s, wk);
 	else
 		spin_unlock(&s->obj.lock);
 }
 
 /* SETVAL and SETALL: the new value replaces what undo would restore. */
-static void kipc_sem_undo_clear(struct kipc_sem *s, int num)
+static void kpc_sem_undo_clear(struct kpc_sem *s, int num)
 {
-	struct kipc_sem_undo *un;
+	struct kpc_sem_undo *un;
 	struct rb_node *node;
 
 	for (node = rb_first(&s->undos); node; node = rb_next(node)) {
-		un = rb_entry(node, struct kipc_sem_undo, node);
+		un = rb_entry(node, struct kpc_sem_undo, node);
 		if (num < 0)
 			memset(un->adj, 0, s->nsems * sizeof(un->adj[0]));
 		else
@@ -789,34 +771,34 @@ static void kipc_sem_undo_clear(struct kipc_sem *s, int num)
  * no operation on the set did yet, and free it.  The set may be on its way
  * out meanwhile, but its memory waits for us (undo_busy).
  */
-static void kipc_sem_undo_finish(struct kipc_sem *s, struct kipc_sem_undo *un)
+static void kpc_sem_undo_finish(struct kpc_sem *s, struct kpc_sem_undo *un)
 {
-	struct kipc_undo_list *ul = un->ul;
-	struct kipc_sem_wake wk = { };
+	struct kpc_undo_list *ul = un->ul;
+	struct kpc_wake wk = { };
 	bool held = un->held;
 
-	kipc_sem_lock(s);
+	kpc_sem_lock(s);
 	/* Grants owed from earlier changes come before ours. */
-	kipc_sem_settle(s, &wk);
+	kpc_sem_settle(s, &wk);
 	if (!un->applied)
-		kipc_sem_undo_retire(s, un);
+		kpc_sem_undo_retire(s, un);
 	rb_erase(&un->node, &s->undos);
-	kipc_sem_unlock(s, &wk);
+	kpc_sem_unlock(s, &wk);
 	kvfree(un);
-	kipc_undo_list_put(ul);
+	kpc_undo_list_put(ul);
 
 	if (held) {
 		atomic_dec(&s->undo_busy);
-		kipc_object_put(&s->obj);
+		kpc_object_put(&s->obj);
 	} else if (atomic_dec_and_test(&s->undo_busy)) {
-		/* The address only: kipc_sem_free() may free @s at once. */
+		/* The address only: kpc_sem_free() may free @s at once. */
 		wake_up_var(&s->undo_busy);
 	}
 }
 
 /* Undo lists */
 
-static void kipc_undo_list_put(struct kipc_undo_list *ul)
+static void kpc_undo_list_put(struct kpc_undo_list *ul)
 {
 	if (!refcount_dec_and_test(&ul->ref))
 		return;
@@ -830,9 +812,9 @@ static void kipc_undo_list_put(struct kipc_undo_list *ul)
  * Those the exit wake-up did not claim are of sets on their way out, which
  * free them.
  */
-static void kipc_undo_list_apply(struct kipc_undo_list *ul)
+static void kpc_undo_list_apply(struct kpc_undo_list *ul)
 {
-	struct kipc_sem_undo *un, *tmp;
+	struct kpc_sem_undo *un, *tmp;
 	LIST_HEAD(mine);
 
 	spin_lock_irq(&ul->lock);
@@ -842,30 +824,30 @@ static void kipc_undo_list_apply(struct kipc_undo_list *ul)
 	spin_unlock_irq(&ul->lock);
 
 	list_for_each_entry_safe(un, tmp, &mine, ul_link) {
-		kipc_sem_undo_finish(un->sem, un);
+		kpc_sem_undo_finish(un->sem, un);
 		cond_resched();
 	}
 }
 
-/* Under kipc_undo_mutex, or RCU for the process calling. */
-static struct kipc_undo_member *kipc_undo_member_find(struct pid *tgid)
+/* Under kpc_undo_mutex, or RCU for the process calling. */
+static struct kpc_undo_member *kpc_undo_member_find(struct pid *tgid)
 {
-	struct kipc_undo_member *m;
+	struct kpc_undo_member *m;
 
-	hash_for_each_possible_rcu(kipc_undo_procs, m, node,
+	hash_for_each_possible_rcu(kpc_undo_procs, m, node,
 				   (unsigned long)tgid,
-				   lockdep_is_held(&kipc_undo_mutex))
+				   lockdep_is_held(&kpc_undo_mutex))
 		if (m->pid == tgid)
 			return m;
 	return NULL;
 }
 
-static void kipc_undo_list_key(struct kipc_undo_list *ul, const void *id)
+static void kpc_undo_list_key(struct kpc_undo_list *ul, const void *id)
 {
-	lockdep_assert_held(&kipc_undo_mutex);
-	/* kipc_undo_current() reads it without the mutex. */
+	lockdep_assert_held(&kpc_undo_mutex);
+	/* kpc_undo_current() reads it without the mutex. */
 	WRITE_ONCE(ul->sysv_id, id);
-	hash_add(kipc_undo_sysv, &ul->sysv_node, (unsigned long)id);
+	hash_add(kpc_undo_sysv, &ul->sysv_node, (unsigned long)id);
 }
 
 /*
@@ -876,10 +858,10 @@ static void kipc_undo_list_key(struct kipc_undo_list *ul, const void *id)
  * applies what is left and frees them.  All of it before the parent can
  * learn of the exit: the wake-up comes first.
  */
-static void kipc_undo_member_exited(struct kipc_undo_member *m)
+static void kpc_undo_member_exited(struct kpc_undo_member *m)
 {
-	struct kipc_undo_list *ul = m->ul;
-	struct kipc_sem_undo *un;
+	struct kpc_undo_list *ul = m->ul;
+	struct kpc_sem_undo *un;
 	unsigned long flags;
 
 	if (test_and_set_bit(KIPC_UNDO_EXITED, &m->flags))
@@ -889,7 +871,7 @@ static void kipc_undo_member_exited(struct kipc_undo_member *m)
 		spin_lock_irqsave(&ul->lock, flags);
 		ul->exit_pid = get_pid(m->pid);
 		list_for_each_entry(un, &ul->undos, ul_link) {
-			struct kipc_sem *s = un->sem;
+			struct kpc_sem *s = un->sem;
 
 			WRITE_ONCE(un->doomed, true);
 			/*
@@ -903,17 +885,17 @@ static void kipc_undo_member_exited(struct kipc_undo_member *m)
 			if (kref_get_unless_zero(&s->obj.ref)) {
 				un->claimed = true;
 				atomic_inc(&s->undo_busy);
-				kipc_sem_uncharge(s, kipc_sem_undo_size(s));
+				kpc_sem_uncharge(s, kpc_sem_undo_size(s));
 				if (!refcount_dec_not_one(&s->obj.ref.refcount))
 					un->held = true;
 			}
-			/* Pairs with kipc_sem_reap(): the mark, then the count. */
+			/* Pairs with kpc_sem_reap(): the mark, then the count. */
 			smp_mb__before_atomic();
 			atomic_inc(&s->doomed);
 		}
 		spin_unlock_irqrestore(&ul->lock, flags);
 	}
-	queue_work(kipc_undo_wq, &m->work);
+	queue_work(kpc_undo_wq, &m->work);
 }
 
 /*
@@ -923,24 +905,24 @@ static void kipc_undo_member_exited(struct kipc_undo_member *m)
  * that are irq-safe everywhere.  Other wake-ups (a thread of the group, a
  * ptracer's notification, later calls) are let by.
  */
-static int kipc_undo_wake(wait_queue_entry_t *wait, unsigned int mode,
-			  int sync, void *key)
+static int kpc_undo_wake(wait_queue_entry_t *wait, unsigned int mode,
+			 int sync, void *key)
 {
-	struct kipc_undo_member *m = container_of(wait, struct kipc_undo_member,
+	struct kpc_undo_member *m = container_of(wait, struct kpc_undo_member,
 						  wait);
 
-	if (!kipc_thread_group_exited(m->pid))
+	if (!kpc_thread_group_exited(m->pid))
 		return 0;
 	/* As autoremove_wake_function(): the entry stays self-linked. */
 	list_del_init(&wait->entry);
-	kipc_undo_member_exited(m);
+	kpc_undo_member_exited(m);
 	return 0;
 }
 
-/* Under kipc_undo_mutex: the member no longer belongs to its list. */
-static void kipc_undo_member_unlink(struct kipc_undo_member *m)
+/* Under kpc_undo_mutex: the member no longer belongs to its list. */
+static void kpc_undo_member_unlink(struct kpc_undo_member *m)
 {
-	lockdep_assert_held(&kipc_undo_mutex);
+	lockdep_assert_held(&kpc_undo_mutex);
 	hash_del_rcu(&m->node);
 	list_del(&m->link);
 	/* Nobody joins a list whose processes are all gone. */
@@ -948,83 +930,83 @@ static void kipc_undo_member_unlink(struct kipc_undo_member *m)
 		hash_del(&m->ul->sysv_node);
 }
 
-static void kipc_undo_member_work(struct work_struct *work)
+static void kpc_undo_member_work(struct work_struct *work)
 {
-	struct kipc_undo_member *m = container_of(work,
-						  struct kipc_undo_member,
+	struct kpc_undo_member *m = container_of(work,
+						  struct kpc_undo_member,
 						  work);
-	struct kipc_undo_list *ul = m->ul;
+	struct kpc_undo_list *ul = m->ul;
 	bool last = m->last;
 
-	mutex_lock(&kipc_undo_mutex);
-	kipc_undo_member_unlink(m);
-	mutex_unlock(&kipc_undo_mutex);
+	mutex_lock(&kpc_undo_mutex);
+	kpc_undo_member_unlink(m);
+	mutex_unlock(&kpc_undo_mutex);
 	put_pid(m->pid);
 	kfree_rcu(m, rcu);
 	if (last)
-		kipc_undo_list_apply(ul);
-	kipc_undo_list_put(ul);
+		kpc_undo_list_apply(ul);
+	kpc_undo_list_put(ul);
 }
 
 /*
- * Under kipc_undo_mutex: @m makes the process @tgid a member of @ul, whose
+ * Under kpc_undo_mutex: @m makes the process @tgid a member of @ul, whose
  * @live already counts it, and watches for its exit.  Another process than
  * ours may have exited before the entry was on its queue: then it counts
  * out at once.
  */
-static void kipc_undo_member_add(struct kipc_undo_list *ul,
-				 struct kipc_undo_member *m, struct pid *tgid)
+static void kpc_undo_member_add(struct kpc_undo_list *ul,
+				struct kpc_undo_member *m, struct pid *tgid)
 {
-	wait_queue_head_t *wq = kipc_pid_exit_wq(tgid);
+	wait_queue_head_t *wq = kpc_pid_exit_wq(tgid);
 
-	lockdep_assert_held(&kipc_undo_mutex);
+	lockdep_assert_held(&kpc_undo_mutex);
 	m->ul = ul;
 	m->pid = get_pid(tgid);
-	INIT_WORK(&m->work, kipc_undo_member_work);
-	init_waitqueue_func_entry(&m->wait, kipc_undo_wake);
+	INIT_WORK(&m->work, kpc_undo_member_work);
+	init_waitqueue_func_entry(&m->wait, kpc_undo_wake);
 	refcount_inc(&ul->ref);
 	list_add_tail(&m->link, &ul->members);
-	hash_add_rcu(kipc_undo_procs, &m->node, (unsigned long)tgid);
+	hash_add_rcu(kpc_undo_procs, &m->node, (unsigned long)tgid);
 	/* First on the queue: the set is settled before pidfd pollers run. */
 	add_wait_queue_priority(wq, &m->wait);
-	if (kipc_thread_group_exited(tgid)) {
+	if (kpc_thread_group_exited(tgid)) {
 		remove_wait_queue(wq, &m->wait);
-		kipc_undo_member_exited(m);
+		kpc_undo_member_exited(m);
 	}
 }
 
 /* Under RCU: does a thread of @p's group share the SysV undo list @id? */
-static bool kipc_undo_group_shares(struct task_struct *p, const void *id)
+static bool kpc_undo_group_shares(struct task_struct *p, const void *id)
 {
 	struct task_struct *t;
 
 	for_each_thread(p, t)
-		if (kipc_sysvsem_id(t) == id)
+		if (kpc_sysvsem_id(t) == id)
 			return true;
 	return false;
 }
 
 /*
- * Under kipc_undo_mutex: a live list keyed @id, our SysV undo list, that a
+ * Under kpc_undo_mutex: a live list keyed @id, our SysV undo list, that a
  * live member really shares, with @live counting us already.  @id is live
  * as long as we run, so a member's thread holding the same pointer holds
  * the same list, never a new one at a reused address.
  */
-static struct kipc_undo_list *kipc_undo_list_find_shared(const void *id)
+static struct kpc_undo_list *kpc_undo_list_find_shared(const void *id)
 {
-	struct kipc_undo_member *m;
-	struct kipc_undo_list *ul;
+	struct kpc_undo_member *m;
+	struct kpc_undo_list *ul;
 	struct task_struct *task;
 	bool shared;
 
-	hash_for_each_possible(kipc_undo_sysv, ul, sysv_node, (unsigned long)id) {
+	hash_for_each_possible(kpc_undo_sysv, ul, sysv_node, (unsigned long)id) {
 		if (ul->sysv_id != id)
 			continue;
 		shared = false;
 		rcu_read_lock();
 		list_for_each_entry(m, &ul->members, link) {
 			task = pid_task(m->pid, PIDTYPE_PID);
-			if (task && kipc_undo_group_shares(task, id)) {
+			if (task && kpc_undo_group_shares(task, id)) {
 				shared = true;
 				break;
 			}
@@ -1040,7 +1022,7 @@ static struct kipc_undo_list *kipc_undo_list_find_shared(const void *id)
  * The tgid of our parent process, referenced, if it shares our SysV undo
  * list @id: we were made by clone(CLONE_SYSVSEM) (or it by ours).
  */
-static struct pid *kipc_undo_parent_sharing(const void *id)
+static struct pid *kpc_undo_parent_sharing(const void *id)
 {
 	struct task_struct *parent;
 	struct pid *pid = NULL;
@@ -1048,25 +1030,25 @@ static struct pid *kipc_undo_parent_sharing(const void *id)
 	rcu_read_lock();
 	parent = rcu_dereference(current->real_parent);
 	if (!same_thread_group(parent, current) &&
-	    kipc_undo_group_shares(parent, id))
+	    kpc_undo_group_shares(parent, id))
 		pid = get_pid(task_tgid(parent));
 	rcu_read_unlock();
 	return pid;
 }
 
 /*
- * The slow path of kipc_undo_current(): the calling process has no list,
+ * The slow path of kpc_undo_current(): the calling process has no list,
  * or got a SysV undo list since its list was made.  It joins the list of a
  * process it shares a SysV undo list with (CLONE_SYSVSEM): one that kipc
  * knows by that list, or its parent's.  Otherwise it gets a new list, which
  * a parent sharing its SysV list joins too.
  */
-static struct kipc_undo_list *kipc_undo_attach(void)
+static struct kpc_undo_list *kpc_undo_attach(void)
 {
-	const void *id = kipc_sysvsem_id(current);
+	const void *id = kpc_sysvsem_id(current);
 	struct pid *tgid = task_tgid(current), *ppid = NULL;
-	struct kipc_undo_member *self, *peer, *m;
-	struct kipc_undo_list *ul, *fresh;
+	struct kpc_undo_member *self, *peer, *m;
+	struct kpc_undo_list *ul, *fresh;
 
 	self = kzalloc(sizeof(*self), GFP_KERNEL_ACCOUNT);
 	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
@@ -1081,20 +1063,20 @@ static struct kipc_undo_list *kipc_undo_attach(void)
 	INIT_LIST_HEAD(&fresh->members);
 	INIT_HLIST_NODE(&fresh->sysv_node);
 
-	mutex_lock(&kipc_undo_mutex);
-	m = kipc_undo_member_find(tgid);
+	mutex_lock(&kpc_undo_mutex);
+	m = kpc_undo_member_find(tgid);
 	if (m) {
 		/* Another thread made it, or we got a SysV list since. */
 		ul = m->ul;
 		if (id && !ul->sysv_id)
-			kipc_undo_list_key(ul, id);
+			kpc_undo_list_key(ul, id);
 		goto out_unlock;
 	}
 
-	ul = id ? kipc_undo_list_find_shared(id) : NULL;
+	ul = id ? kpc_undo_list_find_shared(id) : NULL;
 	if (!ul && id) {
-		ppid = kipc_undo_parent_sharing(id);
-		m = ppid ? kipc_undo_member_find(ppid) : NULL;
+		ppid = kpc_undo_parent_sharing(id);
+		m = ppid ? kpc_undo_member_find(ppid) : NULL;
 		if (m) {
 			/* A parent in its last moments shares nothing more. */
 			if (atomic_inc_not_zero(&m->ul->live))
@@ -1109,18 +1091,18 @@ static struct kipc_undo_list *kipc_undo_attach(void)
 		atomic_set(&ul->live, ppid ? 2 : 1);
 	}
 	if (id && !ul->sysv_id)
-		kipc_undo_list_key(ul, id);
-	kipc_undo_member_add(ul, self, tgid);
+		kpc_undo_list_key(ul, id);
+	kpc_undo_member_add(ul, self, tgid);
 	self = NULL;
 	if (ppid) {
-		kipc_undo_member_add(ul, peer, ppid);
+		kpc_undo_member_add(ul, peer, ppid);
 		peer = NULL;
 	}
 	/* The members hold the new list now. */
 	if (!fresh)
 		refcount_dec(&ul->ref);
 out_unlock:
-	mutex_unlock(&kipc_undo_mutex);
+	mutex_unlock(&kpc_undo_mutex);
 	put_pid(ppid);
 out_free:
 	kfree(self);
@@ -1134,17 +1116,17 @@ out_free:
  * taken: the process is a member as long as it runs, and its membership
  * holds the list.
  */
-static struct kipc_undo_list *kipc_undo_current(void)
+static struct kpc_undo_list *kpc_undo_current(void)
 {
-	struct kipc_undo_member *m;
-	struct kipc_undo_list *ul = NULL;
+	struct kpc_undo_member *m;
+	struct kpc_undo_list *ul = NULL;
 
 	rcu_read_lock();
-	m = kipc_undo_member_find(task_tgid(current));
-	if (m && (READ_ONCE(m->ul->sysv_id) || !kipc_sysvsem_id(current)))
+	m = kpc_undo_member_find(task_tgid(current));
+	if (m && (READ_ONCE(m->ul->sysv_id) || !kpc_sysvsem_id(current)))
 		ul = m->ul;
 	rcu_read_unlock();
-	return ul ?: kipc_undo_attach();
+	return ul ?: kpc_undo_attach();
 }
 
 /* Operations */
@@ -1154,11 +1136,11 @@ static struct kipc_undo_list *kipc_undo_current(void)
  * settle already granted: they are woken as we let go of the lock, not
  * when we return, which may be never if they are what we wait for.
  */
-static int kipc_sem_wait(struct kipc_sem *s, const struct kipc_sembuf *sops,
-			 u32 nsops, struct kipc_sem_undo *un, u32 blocking,
-			 struct kipc_deadline *dl, struct kipc_sem_wake *wk)
+static int kpc_sem_wait(struct kpc_sem *s, const struct kipc_sembuf *sops,
+			u32 nsops, struct kpc_sem_undo *un, u32 blocking,
+			 struct kpc_deadline *dl, struct kpc_wake *wk)
 {
-	struct kipc_sem_waiter self = {
+	struct kpc_sem_waiter self = {
 		.task = current,
 		.sops = sops,
 		.nsops = nsops,
@@ -1168,87 +1150,87 @@ static int kipc_sem_wait(struct kipc_sem *s, const struct kipc_sembuf *sops,
 	};
 	int err;
 
-	kipc_sem_enqueue(s, &self, blocking);
+	kpc_sem_enqueue(s, &self, blocking);
 	for (;;) {
 		/* Our counter stays ours while we are listed on it. */
-		kipc_sem_release(s);
+		kpc_sem_release(s);
 		__set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&s->obj.lock);
-		kipc_sem_wake_run(wk);
+		kpc_wake_run(wk);
 
-		err = kipc_deadline_sleep(dl);
+		err = kpc_deadline_sleep(dl);
 
 		spin_lock(&s->obj.lock);
 		/* Applied on our behalf: success, even with a signal pending. */
 		if (self.done)
 			return self.result;
 		if (err) {
-			kipc_sem_dequeue(s, &self);
+			kpc_sem_dequeue(s, &self);
 			return err;
 		}
 	}
 }
 
-static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
-		       u32 nsops, bool undo, struct kipc_deadline *dl)
+static int kpc_sem_do(struct kpc_sem *s, const struct kipc_sembuf *sops,
+		      u32 nsops, bool undo, struct kpc_deadline *dl)
 {
-	struct kipc_sem_undo *un = NULL, *fresh = NULL;
+	struct kpc_sem_undo *un = NULL, *fresh = NULL;
 	struct pid *pid = task_tgid(current);
-	struct kipc_undo_list *ul = NULL;
-	struct kipc_sem_wake wk = { };
+	struct kpc_undo_list *ul = NULL;
+	struct kpc_wake wk = { };
 	u32 blocking;
 	int ret;
 
 	if (undo) {
-		ul = kipc_undo_current();
+		ul = kpc_undo_current();
 		if (IS_ERR(ul))
 			return PTR_ERR(ul);
 	}
 
-	kipc_sem_lock(s);
+	kpc_sem_lock(s);
 	if (ul) {
-		un = kipc_sem_undo_find(s, ul);
+		un = kpc_sem_undo_find(s, ul);
 		if (!un) {
 			/* The first undo of our list on this set. */
 			spin_unlock(&s->obj.lock);
-			fresh = kipc_sem_undo_new(s, ul);
+			fresh = kpc_sem_undo_new(s, ul);
 			if (IS_ERR(fresh))
 				return PTR_ERR(fresh);
-			kipc_sem_lock(s);
+			kpc_sem_lock(s);
 			/* Another thread of ours may have been quicker. */
-			un = kipc_sem_undo_find(s, ul);
+			un = kpc_sem_undo_find(s, ul);
 			if (!un) {
-				kipc_sem_undo_link(s, fresh);
+				kpc_sem_undo_link(s, fresh);
 				un = fresh;
 				fresh = NULL;
 			}
 		}
 	}
 
-	kipc_sem_settle(s, &wk);
+	kpc_sem_settle(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
-		atomic64_inc(&kipc_counters.sem_ops);
-		ret = kipc_sem_perform(s, sops, nsops, un, pid, &blocking);
+		kpc_count(kpc_sem_counters, KIPC_SSTATS_A_OPS);
+		ret = kpc_sem_perform(s, sops, nsops, un, pid, &blocking);
 		if (ret > 0 && !dl->nonblock)
-			atomic64_inc(&kipc_counters.sem_waits);
+			kpc_count(kpc_sem_counters, KIPC_SSTATS_A_WAITS);
 		if (ret > 0)
 			ret = dl->nonblock ? -EAGAIN :
-			      kipc_sem_wait(s, sops, nsops, un, blocking, dl,
-					    &wk);
+			      kpc_sem_wait(s, sops, nsops, un, blocking, dl,
+					   &wk);
 	}
-	kipc_sem_unlock(s, &wk);
-	kipc_sem_undo_discard(s, fresh);
+	kpc_sem_unlock(s, &wk);
+	kpc_sem_undo_discard(s, fresh);
 	return ret;
 }
 
-static long kipc_sem_op(struct file *file, struct kipc_semop __user *uarg)
+static long kpc_sem_op(struct file *file, struct kipc_semop __user *uarg)
 {
-	struct kipc_sem *s = to_sem(kipc_file_object(file));
+	struct kpc_sem *s = to_sem(kpc_file_object(file));
 	struct kipc_sembuf fast[KIPC_SEMOP_FAST], *sops = fast;
 	bool alter = false, undo = false;
-	struct kipc_deadline dl;
+	struct kpc_deadline dl;
 	struct kipc_semop req;
 	long ret;
 	u32 i;
@@ -1260,8 +1242,8 @@ static long kipc_sem_op(struct file *file, struct kipc_semop __user *uarg)
 		return -EINVAL;
 	if (req.nops > KIPC_SEMOP_MAX)
 		return -E2BIG;
-	ret = kipc_deadline_init(&dl, req.flags, &req.timeout,
-				 file->f_flags & O_NONBLOCK);
+	ret = kpc_deadline_init(&dl, req.flags, &req.timeout,
+				file->f_flags & O_NONBLOCK);
 	if (ret)
 		return ret;
 
@@ -1285,7 +1267,7 @@ static long kipc_sem_op(struct file *file, struct kipc_semop __user *uarg)
 		ret = -EFBIG;
 		if (op->num >= s->nsems)
 			goto out;
-		ret = kipc_sem_overflow(s);
+		ret = kpc_sem_overflow(s);
 		if (op->delta > s->max)
 			goto out;
 		/* Past the maximum, a decrement could never proceed. */
@@ -1299,19 +1281,19 @@ static long kipc_sem_op(struct file *file, struct kipc_semop __user *uarg)
 	if (!(file->f_mode & (alter ? FMODE_WRITE : FMODE_READ)))
 		goto out;
 
-	ret = kipc_sem_do(s, sops, req.nops, undo, &dl);
+	ret = kpc_sem_do(s, sops, req.nops, undo, &dl);
 out:
 	if (sops != fast)
 		kfree(sops);
 	return ret;
 }
 
-static long kipc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
+static long kpc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 {
-	struct kipc_sem *s = to_sem(kipc_file_object(file));
-	struct kipc_sem_wake wk = { };
+	struct kpc_sem *s = to_sem(kpc_file_object(file));
+	struct kpc_wake wk = { };
 	struct kipc_semval v;
-	struct kipc_semc *c;
+	struct kpc_semc *c;
 	bool changed;
 	long ret = 0;
 
@@ -1323,27 +1305,27 @@ static long kipc_sem_getval(struct file *file, struct kipc_semval __user *uarg)
 		return -EINVAL;
 	c = &s->sems[v.num];
 
-	changed = kipc_sem_lock_read(s, &wk);
+	changed = kpc_sem_lock_read(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
-		v.value = kipc_semc_value(s, v.num);
+		v.value = kpc_semc_value(s, v.num);
 		v.ncnt = c->ncnt;
 		v.zcnt = c->zcnt;
 		v.pid = pid_vnr(c->pid);
 	}
-	kipc_sem_unlock_read(s, &wk, changed);
+	kpc_sem_unlock_read(s, &wk, changed);
 	v.reserved = 0;
 	if (!ret && copy_to_user(uarg, &v, sizeof(v)))
 		ret = -EFAULT;
 	return ret;
 }
 
-static long kipc_sem_setval(struct file *file,
-			    const struct kipc_semval __user *uarg)
+static long kpc_sem_setval(struct file *file,
+			   const struct kipc_semval __user *uarg)
 {
-	struct kipc_sem *s = to_sem(kipc_file_object(file));
-	struct kipc_sem_wake wk = { };
+	struct kpc_sem *s = to_sem(kpc_file_object(file));
+	struct kpc_wake wk = { };
 	struct kipc_semval v;
 	long ret = 0;
 
@@ -1356,25 +1338,25 @@ static long kipc_sem_setval(struct file *file,
 	if (v.value < 0 || v.value > s->max)
 		return -ERANGE;
 
-	kipc_sem_lock(s);
+	kpc_sem_lock(s);
 	/* Grants still owed from earlier changes come before ours. */
-	kipc_sem_settle(s, &wk);
+	kpc_sem_settle(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
-		kipc_semc_acquire(s, v.num);
-		kipc_semc_set(s, v.num, v.value, task_tgid(current));
-		kipc_sem_undo_clear(s, v.num);
+		kpc_semc_acquire(s, v.num);
+		kpc_semc_set(s, v.num, v.value, task_tgid(current));
+		kpc_sem_undo_clear(s, v.num);
 		s->obj.ctime = ktime_get_real();
 	}
-	kipc_sem_unlock(s, &wk);
+	kpc_sem_unlock(s, &wk);
 	return ret;
 }
 
-static long kipc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
+static long kpc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 {
-	struct kipc_sem *s = to_sem(kipc_file_object(file));
-	struct kipc_sem_wake wk = { };
+	struct kpc_sem *s = to_sem(kpc_file_object(file));
+	struct kpc_wake wk = { };
 	struct kipc_semall req;
 	long ret = s->nsems;
 	bool changed;
@@ -1391,13 +1373,13 @@ static long kipc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 	if (!vals)
 		return -ENOMEM;
 
-	changed = kipc_sem_lock_read(s, &wk);
+	changed = kpc_sem_lock_read(s, &wk);
 	if (s->obj.removed)
 		ret = -EIDRM;
 	else
 		for (i = 0; i < s->nsems; i++)
-			vals[i] = kipc_semc_value(s, i);
-	kipc_sem_unlock_read(s, &wk, changed);
+			vals[i] = kpc_semc_value(s, i);
+	kpc_sem_unlock_read(s, &wk, changed);
 
 	if (ret > 0 && copy_to_user(u64_to_user_ptr(req.values), vals,
 				    s->nsems * sizeof(*vals)))
@@ -1406,12 +1388,12 @@ static long kipc_sem_getall(struct file *file, struct kipc_semall __user *uarg)
 	return ret;
 }
 
-static long kipc_sem_setall(struct file *file,
-			    const struct kipc_semall __user *uarg)
+static long kpc_sem_setall(struct file *file,
+			   const struct kipc_semall __user *uarg)
 {
-	struct kipc_sem *s = to_sem(kipc_file_object(file));
+	struct kpc_sem *s = to_sem(kpc_file_object(file));
 	struct pid *pid = task_tgid(current);
-	struct kipc_sem_wake wk = { };
+	struct kpc_wake wk = { };
 	struct kipc_semall req;
 	long ret = 0;
 	s32 *vals;
@@ -1438,64 +1420,64 @@ static long kipc_sem_setall(struct file *file,
 		}
 	}
 
-	kipc_sem_lock(s);
-	kipc_sem_settle(s, &wk);
+	kpc_sem_lock(s);
+	kpc_sem_settle(s, &wk);
 	if (s->obj.removed) {
 		ret = -EIDRM;
 	} else {
 		for (i = 0; i < s->nsems; i++) {
-			kipc_semc_acquire(s, i);
-			kipc_semc_set(s, i, vals[i], pid);
+			kpc_semc_acquire(s, i);
+			kpc_semc_set(s, i, vals[i], pid);
 		}
-		kipc_sem_undo_clear(s, -1);
+		kpc_sem_undo_clear(s, -1);
 		s->obj.ctime = ktime_get_real();
 	}
-	kipc_sem_unlock(s, &wk);
+	kpc_sem_unlock(s, &wk);
 out:
 	kvfree(vals);
 	return ret;
 }
 
-static long kipc_sem_ioctl(struct file *file, unsigned int cmd,
-			   unsigned long arg)
+static long kpc_sem_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
 	case KIPC_IOC_SEM_OP:
-		return kipc_sem_op(file, argp);
+		return kpc_sem_op(file, argp);
 	case KIPC_IOC_SEM_GETVAL:
-		return kipc_sem_getval(file, argp);
+		return kpc_sem_getval(file, argp);
 	case KIPC_IOC_SEM_SETVAL:
-		return kipc_sem_setval(file, argp);
+		return kpc_sem_setval(file, argp);
 	case KIPC_IOC_SEM_GETALL:
-		return kipc_sem_getall(file, argp);
+		return kpc_sem_getall(file, argp);
 	case KIPC_IOC_SEM_SETALL:
-		return kipc_sem_setall(file, argp);
+		return kpc_sem_setall(file, argp);
 	default:
-		return kipc_object_ioctl(file, cmd, arg);
+		return kpc_object_ioctl(file, cmd, arg);
 	}
 }
 
 /* Readable when a decrement of counter 0 by one would not block. */
-static __poll_t kipc_sem_poll(struct file *file, poll_table *wait)
+static __poll_t kpc_sem_poll(struct file *file, poll_table *wait)
 {
-	struct kipc_sem *s = to_sem(kipc_file_object(file));
-	struct kipc_sem_wake wk = { };
+	struct kpc_sem *s = to_sem(kpc_file_object(file));
+	struct kpc_wake wk = { };
 	__poll_t mask = 0;
 	bool changed;
 
 	poll_wait(file, &s->poll_wq, wait);
-	changed = kipc_sem_lock_read(s, &wk);
+	changed = kpc_sem_lock_read(s, &wk);
 	if (s->obj.removed) {
 		mask = EPOLLERR | EPOLLHUP;
 	} else {
 		/* Posts in user space would not wake us: keep counter 0. */
-		kipc_semc_acquire(s, 0);
+		kpc_semc_acquire(s, 0);
 		if (s->sems[0].value > 0)
 			mask = EPOLLIN | EPOLLRDNORM;
 	}
-	kipc_sem_unlock_read(s, &wk, changed);
+	kpc_sem_unlock_read(s, &wk, changed);
 	return mask;
 }
 
@@ -1507,9 +1489,9 @@ static __poll_t kipc_sem_poll(struct file *file, poll_table *wait)
  * vm_private_data stays valid as long as the vma, which holds the file and
  * so the set; s->words never changes once set.
  */
-static vm_fault_t kipc_sem_fault(struct vm_fault *vmf)
+static vm_fault_t kpc_sem_fault(struct vm_fault *vmf)
 {
-	struct kipc_sem *s = vmf->vma->vm_private_data;
+	struct kpc_sem *s = vmf->vma->vm_private_data;
 	size_t size = PAGE_ALIGN(s->nsems * sizeof(u32));
 
 	if (vmf->pgoff >= size >> PAGE_SHIFT)
@@ -1520,15 +1502,15 @@ static vm_fault_t kipc_sem_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-static const struct vm_operations_struct kipc_sem_vm_ops = {
-	.fault		= kipc_sem_fault,
+static const struct vm_operations_struct kpc_sem_vm_ops = {
+	.fault		= kpc_sem_fault,
 };
 
-static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
+static int kpc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct kipc_sem *s = to_sem(kipc_file_object(file));
+	struct kpc_sem *s = to_sem(kpc_file_object(file));
 	size_t size = PAGE_ALIGN(s->nsems * sizeof(u32));
-	struct kipc_sem_wake wk = { };
+	struct kpc_wake wk = { };
 	atomic_t *words;
 	bool changed;
 	u32 i;
@@ -1542,7 +1524,7 @@ static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start > size)
 		return -EINVAL;
 	/* Like every other operation on a removed set. */
-	if (kipc_removed(&s->obj))
+	if (kpc_removed(&s->obj))
 		return -EIDRM;
 
 	words = READ_ONCE(s->words);
@@ -1550,9 +1532,9 @@ static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 		words = vmalloc_user(size);
 		if (!words)
 			return -ENOMEM;
-		changed = kipc_sem_lock_read(s, &wk);
+		changed = kpc_sem_lock_read(s, &wk);
 		if (s->words) {
-			kipc_sem_unlock_read(s, &wk, changed);
+			kpc_sem_unlock_read(s, &wk, changed);
 			vfree(words);
 			words = s->words;
 		} else {
@@ -1563,35 +1545,35 @@ static int kipc_sem_mmap(struct file *file, struct vm_area_struct *vma)
 				__set_bit(i, s->touched);
 			}
 			WRITE_ONCE(s->words, words);
-			kipc_sem_release(s);
-			kipc_sem_unlock_read(s, &wk, changed);
+			kpc_sem_release(s);
+			kpc_sem_unlock_read(s, &wk, changed);
 		}
 	}
-	vma->vm_ops = &kipc_sem_vm_ops;
+	vma->vm_ops = &kpc_sem_vm_ops;
 	vma->vm_private_data = s;
 	return remap_vmalloc_range(vma, words, 0);
 }
 
-static const struct file_operations kipc_sem_fops = {
+static const struct file_operations kpc_sem_fops = {
 	.owner		= THIS_MODULE,
-	.poll		= kipc_sem_poll,
-	.unlocked_ioctl	= kipc_sem_ioctl,
+	.poll		= kpc_sem_poll,
+	.unlocked_ioctl	= kpc_sem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.mmap		= kipc_sem_mmap,
-	.release	= kipc_object_release,
-	.llseek		= kipc_no_llseek,
+	.mmap		= kpc_sem_mmap,
+	.release	= kpc_object_release,
+	.llseek		= kpc_no_llseek,
 };
 
 /* Object type operations */
 
-static size_t kipc_sem_size(u32 nsems)
+static size_t kpc_sem_size(u32 nsems)
 {
-	struct kipc_sem *s = NULL;
+	struct kpc_sem *s = NULL;
 
 	return struct_size(s, sems, nsems);
 }
 
-static int kipc_sem_check(const struct kipc_open *req, unsigned long *charge)
+static int kpc_sem_check(const struct kipc_open *req, unsigned long *charge)
 {
 	const struct kipc_sem_attr *a = &req->sem;
 	u32 nsems = a->nsems;
@@ -1606,27 +1588,27 @@ static int kipc_sem_check(const struct kipc_open *req, unsigned long *charge)
 		nsems = 1;
 	else if (a->flags & KIPC_SEM_POSIX)
 		return -EINVAL;
-	if (!nsems || nsems > READ_ONCE(kipc_limits.max_nsems))
+	if (!nsems || nsems > READ_ONCE(kpc_limits.max_nsems))
 		return -EINVAL;
-	if (a->value > kipc_sem_max(a->flags))
+	if (a->value > kpc_sem_max(a->flags))
 		return -EINVAL;
 	/*
 	 * The counters, and the page(s) a mapping would need: charged now,
 	 * as ->mmap runs under mmap_lock and must not take kns->lock, which
 	 * serialises changes of the charge and is held over user copies.
 	 */
-	*charge = kipc_sem_size(nsems) + 2 * BITS_TO_LONGS(nsems) * sizeof(long) +
+	*charge = kpc_sem_size(nsems) + 2 * BITS_TO_LONGS(nsems) * sizeof(long) +
 		  PAGE_ALIGN(nsems * sizeof(u32));
 	return 0;
 }
 
-static struct kipc_object *kipc_sem_alloc(const struct kipc_open *req)
+static struct kpc_object *kpc_sem_alloc(const struct kipc_open *req)
 {
 	const struct kipc_sem_attr *a = &req->sem;
 	u32 nsems = a->nsems ?: 1, i;
-	struct kipc_sem *s;
+	struct kpc_sem *s;
 
-	s = kvzalloc(kipc_sem_size(nsems), GFP_KERNEL_ACCOUNT);
+	s = kvzalloc(kpc_sem_size(nsems), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	s->dirty = bitmap_zalloc(nsems, GFP_KERNEL_ACCOUNT);
@@ -1637,10 +1619,10 @@ static struct kipc_object *kipc_sem_alloc(const struct kipc_open *req)
 		kvfree(s);
 		return ERR_PTR(-ENOMEM);
 	}
-	kipc_object_init(&s->obj, &kipc_sem_ops, KIPC_TYPE_SEM);
+	kpc_object_init(&s->obj, &kpc_sem_ops, KIPC_TYPE_SEM);
 	s->nsems = nsems;
 	s->flags = a->flags;
-	s->max = kipc_sem_max(a->flags);
+	s->max = kpc_sem_max(a->flags);
 	s->undos = RB_ROOT;
 	init_waitqueue_head(&s->poll_wq);
 	for (i = 0; i < nsems; i++) {
@@ -1653,59 +1635,59 @@ static struct kipc_object *kipc_sem_alloc(const struct kipc_open *req)
 }
 
 /* IPC_RMID: every blocked task leaves with EIDRM. */
-static void kipc_sem_removed(struct kipc_object *obj)
+static void kpc_sem_removed(struct kpc_object *obj)
 {
-	struct kipc_sem *s = to_sem(obj);
-	struct kipc_sem_wake wk = { };
-	struct kipc_sem_waiter *w;
+	struct kpc_sem *s = to_sem(obj);
+	struct kpc_wake wk = { };
+	struct kpc_sem_waiter *w;
 	unsigned int woken = 0;
-	struct kipc_semc *c;
+	struct kpc_semc *c;
 	u32 i = 0;
 
 	/* Send fast-path users to the ioctl, and its EIDRM. */
 	spin_lock(&s->obj.lock);
 	if (s->words)
 		for (i = 0; i < s->nsems; i++)
-			kipc_semc_acquire(s, i);
+			kpc_semc_acquire(s, i);
 	spin_unlock(&s->obj.lock);
 
 	/* No task joins a removed set: wake them in batches, unlocked. */
 	i = 0;
 	do {
 		spin_lock(&s->obj.lock);
-		for (; i < s->nsems && wk.n < ARRAY_SIZE(wk.task); i++) {
+		for (; i < s->nsems && !kpc_wake_full(&wk); i++) {
 			c = &s->sems[i];
-			while (wk.n < ARRAY_SIZE(wk.task)) {
+			while (!kpc_wake_full(&wk)) {
 				w = list_first_entry_or_null(&c->nwait,
-							     struct kipc_sem_waiter,
+							     struct kpc_sem_waiter,
 							     link);
 				if (!w)
 					w = list_first_entry_or_null(&c->zwait,
-								     struct kipc_sem_waiter,
+								     struct kpc_sem_waiter,
 								     link);
 				if (!w)
 					break;
-				kipc_sem_dequeue(s, w);
-				kipc_sem_wake_add(&wk, w, -EIDRM);
+				kpc_sem_dequeue(s, w);
+				kpc_sem_wake_add(&wk, w, -EIDRM);
 				woken++;
 			}
-			if (wk.n == ARRAY_SIZE(wk.task))
+			if (kpc_wake_full(&wk))
 				break;
 		}
 		spin_unlock(&s->obj.lock);
-		kipc_sem_wake_run(&wk);
+		kpc_wake_run(&wk);
 	} while (i < s->nsems);
 
 	wake_up_interruptible_poll(&s->poll_wq, EPOLLERR | EPOLLHUP);
 	if (woken)
-		kipc_event(obj, KIPC_EVENT_WAITERS_WOKEN, woken);
+		kpc_event(obj, KIPC_EVENT_WAITERS_WOKEN, woken);
 }
 
-static void kipc_sem_free(struct kipc_object *obj)
+static void kpc_sem_free(struct kpc_object *obj)
 {
-	struct kipc_sem *s = to_sem(obj);
-	struct kipc_sem_undo *un, *tmp;
-	struct kipc_undo_list *ul;
+	struct kpc_sem *s = to_sem(obj);
+	struct kpc_sem_undo *un, *tmp;
+	struct kpc_undo_list *ul;
 	u32 i;
 
 	/*
@@ -1722,7 +1704,7 @@ static void kipc_sem_free(struct kipc_object *obj)
 		list_del(&un->ul_link);
 		spin_unlock_irq(&ul->lock);
 		kvfree(un);
-		kipc_undo_list_put(ul);
+		kpc_undo_list_put(ul);
 	}
 	for (i = 0; i < s->nsems; i++)
 		put_pid(s->sems[i].pid);
@@ -1732,9 +1714,9 @@ static void kipc_sem_free(struct kipc_object *obj)
 	kvfree(s);
 }
 
-static void kipc_sem_stat(struct kipc_object *obj, struct kipc_stat *st)
+static void kpc_sem_stat(struct kpc_object *obj, struct kipc_stat *st)
 {
-	struct kipc_sem *s = to_sem(obj);
+	struct kpc_sem *s = to_sem(obj);
 	struct kipc_sem_stat *ss = &st->sem;
 	u32 i;
 
@@ -1749,21 +1731,11 @@ static void kipc_sem_stat(struct kipc_object *obj, struct kipc_stat *st)
 	ss->mapped = !!s->words;
 }
 
-const struct kipc_type_ops kipc_sem_ops = {
-	.name		= "kipc-sem",
-	.fops		= &kipc_sem_fops,
-	.check		= kipc_sem_check,
-	.alloc		= kipc_sem_alloc,
-	.removed	= kipc_sem_removed,
-	.free		= kipc_sem_free,
-	.stat		= kipc_sem_stat,
-};
-
-int kipc_sem_init(void)
+static int kpc_sem_init(void)
 {
 	/* Unbound: applying a list's records may take a while. */
-	kipc_undo_wq = alloc_workqueue("kipc_undo", WQ_UNBOUND, 0);
-	return kipc_undo_wq ? 0 : -ENOMEM;
+	kpc_undo_wq = alloc_workqueue("kipc_undo", WQ_UNBOUND, 0);
+	return kpc_undo_wq ? 0 : -ENOMEM;
 }
 
 /*
@@ -1773,27 +1745,58 @@ int kipc_sem_init(void)
  * whose exit was noticed meanwhile is dropped by its work, which the
  * workqueue's destruction waits for.
  */
-void kipc_sem_exit(void)
+static void kpc_sem_exit(void)
 {
-	struct kipc_undo_member *m;
-	struct kipc_undo_list *ul;
+	struct kpc_undo_member *m;
+	struct kpc_undo_list *ul;
 	struct hlist_node *tmp;
 	unsigned int bkt;
 
-	mutex_lock(&kipc_undo_mutex);
-	hash_for_each_safe(kipc_undo_procs, bkt, tmp, m, node) {
+	mutex_lock(&kpc_undo_mutex);
+	hash_for_each_safe(kpc_undo_procs, bkt, tmp, m, node) {
 		if (!test_bit(KIPC_UNDO_EXITED, &m->flags))
-			remove_wait_queue(kipc_pid_exit_wq(m->pid), &m->wait);
+			remove_wait_queue(kpc_pid_exit_wq(m->pid), &m->wait);
 		if (test_and_set_bit(KIPC_UNDO_EXITED, &m->flags))
 			continue;
 		ul = m->ul;
 		atomic_dec(&ul->live);
-		kipc_undo_member_unlink(m);
+		kpc_undo_member_unlink(m);
 		put_pid(m->pid);
 		kfree(m);
-		kipc_undo_list_put(ul);
+		kpc_undo_list_put(ul);
 	}
-	mutex_unlock(&kipc_undo_mutex);
-	destroy_workqueue(kipc_undo_wq);
-	WARN_ON(!hash_empty(kipc_undo_procs) || !hash_empty(kipc_undo_sysv));
+	mutex_unlock(&kpc_undo_mutex);
+	destroy_workqueue(kpc_undo_wq);
+	WARN_ON(!hash_empty(kpc_undo_procs) || !hash_empty(kpc_undo_sysv));
 }
+
+/* The stat's netlink nest, by the rows of <linux/kipc_stat.h>. */
+static const u16 kpc_sem_nl_start[] = {
+#define KIPC_SEM_FIELD(attr, field)	offsetof(struct kipc_sem_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+static const u16 kpc_sem_nl_end[] = {
+#define KIPC_SEM_FIELD(attr, field)	offsetofend(struct kipc_sem_stat, field),
+#include <linux/kipc_stat.h>
+};
+
+const struct kpc_type_ops kpc_sem_ops = {
+	.name		= "kipc-sem",
+	.fops		= &kpc_sem_fops,
+	.init		= kpc_sem_init,
+	.exit		= kpc_sem_exit,
+	.check		= kpc_sem_check,
+	.alloc		= kpc_sem_alloc,
+	.removed	= kpc_sem_removed,
+	.free		= kpc_sem_free,
+	.stat		= kpc_sem_stat,
+	.nl_attr	= KIPC_A_SEM,
+	.nl_pad		= KIPC_SEM_A_PAD,
+	.nl_start	= kpc_sem_nl_start,
+	.nl_end		= kpc_sem_nl_end,
+	.nl_nfields	= ARRAY_SIZE(kpc_sem_nl_start),
+	.nl_stats_attr	= KIPC_STATS_A_SEM,
+	.counters	= kpc_sem_counters,
+	.ncounters	= ARRAY_SIZE(kpc_sem_counters),
+};

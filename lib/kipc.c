@@ -60,6 +60,8 @@ static size_t attr_size(enum kipc_type type)
 		return sizeof(struct kipc_region_attr);
 	case KIPC_TYPE_SEM:
 		return sizeof(struct kipc_sem_attr);
+	case KIPC_TYPE_RING:
+		return sizeof(struct kipc_ring_attr);
 	default:
 		return 0;
 	}

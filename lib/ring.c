@@ -30,13 +30,12 @@
 KIPC_EXPORT int kipc_ring_create(const char *name, int flags, mode_t mode,
 				 uint32_t slots, uint32_t slot_size)
 {
-	struct kipc_queue_attr attr = {
-		.max_msgs = slots,
-		.max_msgsize = slot_size,
-		.flags = KIPC_QUEUE_RING,
+	struct kipc_ring_attr attr = {
+		.slots = slots,
+		.slot_size = slot_size,
 	};
 
-	return kipc_queue_open(name, flags, mode, &attr);
+	return kipc_open(KIPC_TYPE_RING, name, flags, mode, &attr, NULL);
 }
 
 KIPC_EXPORT int kipc_ring_attach(struct kipc_ring *r, int fd)

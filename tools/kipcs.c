@@ -57,6 +57,8 @@ static const char *type_name(uint32_t type)
 		return "region";
 	case KIPC_TYPE_SEM:
 		return "sem";
+	case KIPC_TYPE_RING:
+		return "ring";
 	default:
 		return "unknown";
 	}
@@ -265,6 +267,7 @@ static void print_table(uint32_t type, const struct knl_objs *l, bool numeric)
 		[KIPC_TYPE_QUEUE] = "Message Queues",
 		[KIPC_TYPE_REGION] = "Shared Regions",
 		[KIPC_TYPE_SEM] = "Semaphores",
+		[KIPC_TYPE_RING] = "Rings",
 	};
 	char id[16], perms[8], nfds[16], cpid[16], m[24], b[24], mm[24], ms[24];
 	char ls[16], lr[16], ns[16], w[16], u[16];
@@ -312,9 +315,9 @@ static void print_table(uint32_t type, const struct knl_objs *l, bool numeric)
 
 	for (i = 0; i < l->n; i++) {
 		const struct knl_obj *o = &l->v[i];
-		const struct knl_obj *q = o;
-		const struct knl_obj *r = o;
-		const struct knl_obj *sm = o;
+		const struct kipc_queue_stat *q = &o->queue;
+		const struct kipc_region_stat *r = &o->region;
+		const struct kipc_sem_stat *sm = &o->sem;
 
 		if (o->type != type)
 			continue;
@@ -324,17 +327,17 @@ static void print_table(uint32_t type, const struct knl_objs *l, bool numeric)
 		FMT(cpid, "%" PRId32, o->cpid);
 		if (type == KIPC_TYPE_QUEUE)
 			table_add(&t, id, user_name(o->uid, numeric), perms,
-				  FMT(m, "%" PRIu64, q->msgs),
-				  FMT(b, "%" PRIu64, q->bytes),
-				  FMT(mm, "%" PRIu64, q->max_msgs),
-				  FMT(ms, "%" PRIu64, q->max_msgsize), nfds, cpid,
+				  FMT(m, "%" PRIu64, (uint64_t)q->msgs),
+				  FMT(b, "%" PRIu64, (uint64_t)q->bytes),
+				  FMT(mm, "%" PRIu64, (uint64_t)q->max_msgs),
+				  FMT(ms, "%" PRIu64, (uint64_t)q->max_msgsize), nfds, cpid,
 				  FMT(ls, "%" PRId32, q->lspid),
 				  FMT(lr, "%" PRId32, q->lrpid), status(o),
 				  o->named ? o->name : "-");
 		else if (type == KIPC_TYPE_REGION)
 			table_add(&t, id, user_name(o->uid, numeric), perms,
-				  FMT(b, "%" PRIu64, r->size),
-				  FMT(m, "%" PRIu64, r->nattch),
+				  FMT(b, "%" PRIu64, (uint64_t)r->size),
+				  FMT(m, "%" PRIu64, (uint64_t)r->nattch),
 				  seals_str(r->seals, false), nfds, cpid,
 				  FMT(ls, "%" PRId32, r->lpid), status(o),
 				  o->named ? o->name : "-");
@@ -354,7 +357,7 @@ static void print_table(uint32_t type, const struct knl_objs *l, bool numeric)
 
 static void print_json_object(const struct knl_obj *o)
 {
-	const struct knl_obj *q = o;
+	const struct kipc_queue_stat *q = &o->queue;
 
 	printf("{\"type\": \"%s\", \"id\": %" PRIu32 ", \"name\": ",
 	       type_name(o->type), o->id);
@@ -377,39 +380,48 @@ static void print_json_object(const struct knl_obj *o)
 		       ", \"recv_waiters\": %" PRIu64 ", \"stime_ns\": %" PRId64
 		       ", \"rtime_ns\": %" PRId64 ", \"lspid\": %" PRId32
 		       ", \"lrpid\": %" PRId32 ", \"notify_pid\": %" PRId32 "}",
-		       q->msgs, q->bytes, q->max_msgs, q->max_msgsize,
-		       q->max_bytes, q->sent, q->received, q->send_waiters,
-		       q->recv_waiters, q->stime, q->rtime, q->lspid, q->lrpid,
+		       (uint64_t)q->msgs, (uint64_t)q->bytes, (uint64_t)q->max_msgs, (uint64_t)q->max_msgsize,
+		       (uint64_t)q->max_bytes, (uint64_t)q->sent, (uint64_t)q->received, (uint64_t)q->send_waiters,
+		       (uint64_t)q->recv_waiters, (int64_t)q->stime_ns, (int64_t)q->rtime_ns, q->lspid, q->lrpid,
 		       q->notify_pid);
 	if (o->has_region) {
-		const struct knl_obj *r = o;
+		const struct kipc_region_stat *r = &o->region;
 
 		printf(", \"region\": {\"size\": %" PRIu64 ", \"nattch\": %" PRIu64
 		       ", \"nwritable\": %" PRIu64 ", \"seals\": %" PRIu32,
-		       r->size, r->nattch, r->nwritable, r->seals);
+		       (uint64_t)r->size, (uint64_t)r->nattch, (uint64_t)r->nwritable, r->seals);
 		printf(", \"seal_names\": [%s]", seals_str(r->seals, true));
 		printf(", \"lpid\": %" PRId32 ", \"atime_ns\": %" PRId64
 		       ", \"dtime_ns\": %" PRId64 "}",
-		       r->lpid, r->atime, r->dtime);
+		       r->lpid, (int64_t)r->atime_ns, (int64_t)r->dtime_ns);
 	}
 	if (o->has_sem) {
-		const struct knl_obj *m = o;
+		const struct kipc_sem_stat *m = &o->sem;
 
 		printf(", \"sem\": {\"nsems\": %" PRIu32 ", \"flags\": %" PRIu32
 		       ", \"posix\": %s, \"max_value\": %" PRIu32
 		       ", \"waiters\": %" PRIu32 ", \"undos\": %" PRIu32
 		       ", \"mapped\": %s, \"otime_ns\": %" PRId64 "}",
-		       m->nsems, m->sem_flags,
-		       m->sem_flags & KIPC_SEM_POSIX ? "true" : "false",
+		       m->nsems, m->flags,
+		       m->flags & KIPC_SEM_POSIX ? "true" : "false",
 		       m->max_value, m->waiters, m->undos,
-		       m->mapped ? "true" : "false", m->otime);
+		       m->mapped ? "true" : "false", (int64_t)m->otime_ns);
+	}
+	if (o->has_ring) {
+		const struct kipc_ring_stat *g = &o->ring;
+
+		printf(", \"ring\": {\"slots\": %" PRIu32 ", \"slot_size\": %" PRIu32
+		       ", \"map_size\": %" PRIu64 ", \"msgs\": %" PRIu64
+		       ", \"data_waiters\": %" PRIu64 ", \"room_waiters\": %" PRIu64 "}",
+		       g->slots, g->slot_size, (uint64_t)g->map_size, (uint64_t)g->msgs,
+		       (uint64_t)g->data_waiters, (uint64_t)g->room_waiters);
 	}
 	putchar('}');
 }
 
 static void print_detail(const struct knl_obj *o, bool numeric)
 {
-	const struct knl_obj *q = o;
+	const struct kipc_queue_stat *q = &o->queue;
 
 	printf("kipc %s id: %" PRIu32 "\n", type_name(o->type), o->id);
 	printf("name: %s\n", o->named ? o->name : "(none)");
@@ -423,37 +435,46 @@ static void print_detail(const struct knl_obj *o, bool numeric)
 	printf("open fds: %" PRIu32 "\n", o->nfds);
 	printf("changed: %s\n", time_str(o->ctime));
 	if (o->has_region) {
-		const struct knl_obj *r = o;
+		const struct kipc_region_stat *r = &o->region;
 
-		printf("size: %" PRIu64 " bytes\n", r->size);
+		printf("size: %" PRIu64 " bytes\n", (uint64_t)r->size);
 		printf("attached: %" PRIu64 " mappings, %" PRIu64 " writable\n",
-		       r->nattch, r->nwritable);
+		       (uint64_t)r->nattch, (uint64_t)r->nwritable);
 		printf("seals: %s\n", seals_str(r->seals, false));
-		printf("last map: %s\n", time_str(r->atime));
-		printf("last unmap: %s\n", time_str(r->dtime));
+		printf("last map: %s\n", time_str((int64_t)r->atime_ns));
+		printf("last unmap: %s\n", time_str((int64_t)r->dtime_ns));
 		printf("last pid: %" PRId32 "\n", r->lpid);
 	}
 	if (o->has_sem) {
-		const struct knl_obj *m = o;
+		const struct kipc_sem_stat *m = &o->sem;
 
 		printf("semaphores: %" PRIu32 "%s\n", m->nsems,
-		       m->sem_flags & KIPC_SEM_POSIX ? " (POSIX)" : "");
+		       m->flags & KIPC_SEM_POSIX ? " (POSIX)" : "");
 		printf("max value: %" PRIu32 "\n", m->max_value);
 		printf("waiters: %" PRIu32 "\n", m->waiters);
 		printf("undo records: %" PRIu32 "\n", m->undos);
 		printf("mapped: %s\n", m->mapped ? "yes" : "no");
-		printf("last operation: %s\n", time_str(m->otime));
+		printf("last operation: %s\n", time_str((int64_t)m->otime_ns));
+	}
+	if (o->has_ring) {
+		const struct kipc_ring_stat *g = &o->ring;
+
+		printf("slots: %" PRIu32 " of %" PRIu32 " bytes, mapping %" PRIu64
+		       " bytes\n", g->slots, g->slot_size, (uint64_t)g->map_size);
+		printf("messages: %" PRIu64 "\n", (uint64_t)g->msgs);
+		printf("waiting for data: %" PRIu64 ", for room: %" PRIu64 "\n",
+		       (uint64_t)g->data_waiters, (uint64_t)g->room_waiters);
 	}
 	if (!o->has_queue)
 		return;
-	printf("messages: %" PRIu64 " of %" PRIu64 "\n", q->msgs, q->max_msgs);
-	printf("bytes: %" PRIu64 " of %" PRIu64 "\n", q->bytes, q->max_bytes);
-	printf("max message size: %" PRIu64 "\n", q->max_msgsize);
-	printf("sent: %" PRIu64 ", received: %" PRIu64 "\n", q->sent, q->received);
+	printf("messages: %" PRIu64 " of %" PRIu64 "\n", (uint64_t)q->msgs, (uint64_t)q->max_msgs);
+	printf("bytes: %" PRIu64 " of %" PRIu64 "\n", (uint64_t)q->bytes, (uint64_t)q->max_bytes);
+	printf("max message size: %" PRIu64 "\n", (uint64_t)q->max_msgsize);
+	printf("sent: %" PRIu64 ", received: %" PRIu64 "\n", (uint64_t)q->sent, (uint64_t)q->received);
 	printf("waiting senders: %" PRIu64 ", receivers: %" PRIu64 "\n",
-	       q->send_waiters, q->recv_waiters);
-	printf("last send: %s, pid %" PRId32 "\n", time_str(q->stime), q->lspid);
-	printf("last receive: %s, pid %" PRId32 "\n", time_str(q->rtime), q->lrpid);
+	       (uint64_t)q->send_waiters, (uint64_t)q->recv_waiters);
+	printf("last send: %s, pid %" PRId32 "\n", time_str((int64_t)q->stime_ns), q->lspid);
+	printf("last receive: %s, pid %" PRId32 "\n", time_str((int64_t)q->rtime_ns), q->lrpid);
 	if (q->notify_pid)
 		printf("notify pid: %" PRId32 "\n", q->notify_pid);
 }
@@ -645,6 +666,7 @@ static const struct {
 	{ KIPC_STATS_A_QUEUE, KIPC_TYPE_QUEUE },
 	{ KIPC_STATS_A_REGION, KIPC_TYPE_REGION },
 	{ KIPC_STATS_A_SEM, KIPC_TYPE_SEM },
+	{ KIPC_STATS_A_RING, KIPC_TYPE_RING },
 };
 
 static int print_stats(struct nl_msg *msg, void *arg)

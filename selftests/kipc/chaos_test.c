@@ -1131,9 +1131,8 @@ static int map_ring(int fd, struct ring_view *v)
 
 static int open_world(int dev)
 {
-	struct kipc_queue_attr ring = {
-		.max_msgs = RING_SLOTS, .max_msgsize = RING_SLOT,
-		.flags = KIPC_QUEUE_RING,
+	struct kipc_ring_attr ring = {
+		.slots = RING_SLOTS, .slot_size = RING_SLOT
 	};
 	struct kipc_region_attr region = { .size = REGION_SIZE };
 	int32_t init[NSEMS] = { 1, TOKENS, COUNTER_START };
@@ -1155,7 +1154,7 @@ static int open_world(int dev)
 	if (W->q[Q_MIXED] < 0 || W->q[Q_TYPED] < 0)
 		return -3;
 	for (r = 0; r < 2; r++) {
-		W->ring[r] = kt_open(dev, KIPC_TYPE_QUEUE, NULL,
+		W->ring[r] = kt_open(dev, KIPC_TYPE_RING, NULL,
 				     KIPC_O_CREAT | KIPC_O_RDWR, 0600, &ring,
 				     sizeof(ring), NULL);
 		if (W->ring[r] < 0 || map_ring(W->ring[r], &W->rv[r]))
@@ -1253,6 +1252,9 @@ static void check_no_waiters(struct __test_metadata *_metadata)
 		if (st.type == KIPC_TYPE_QUEUE) {
 			EXPECT_EQ(0, st.queue.recv_waiters) TH_LOG("object %zu", i);
 			EXPECT_EQ(0, st.queue.send_waiters) TH_LOG("object %zu", i);
+		} else if (st.type == KIPC_TYPE_RING) {
+			EXPECT_EQ(0, st.ring.data_waiters) TH_LOG("object %zu", i);
+			EXPECT_EQ(0, st.ring.room_waiters) TH_LOG("object %zu", i);
 		} else if (st.type == KIPC_TYPE_SEM) {
 			EXPECT_EQ(0, st.sem.waiters) TH_LOG("object %zu", i);
 			EXPECT_EQ(0, st.sem.undos) TH_LOG("object %zu", i);
@@ -1266,10 +1268,11 @@ static void check_no_waiters(struct __test_metadata *_metadata)
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
 		o = knl_find(&l, ids[i]);
 		ASSERT_NE(NULL, o) TH_LOG("object %u not in the dump", ids[i]);
-		EXPECT_EQ(0, o->recv_waiters + o->send_waiters + o->waiters +
-			     o->undos) TH_LOG("object %u", ids[i]);
+		EXPECT_EQ(0, o->queue.recv_waiters + o->queue.send_waiters +
+			     o->ring.data_waiters + o->ring.room_waiters + o->sem.waiters +
+			     o->sem.undos) TH_LOG("object %u", ids[i]);
 		if (o->has_region)
-			EXPECT_EQ(1, o->nattch);
+			EXPECT_EQ(1, o->region.nattch);
 	}
 	knl_objs_free(&l);
 	knl_close(&k);
@@ -1353,7 +1356,7 @@ static void chaos_run(struct __test_metadata *_metadata, int dev, bool kills)
 	}
 	for (chan = 0; chan < 2; chan++) {
 		ASSERT_EQ(0, kt_stat(W->ring[chan], &st1));
-		want = st1.queue.msgs;
+		want = st1.ring.msgs;
 		EXPECT_EQ(want, drain_ring(chan)) TH_LOG("ring %d: %s", chan,
 							 W->first_error);
 	}
@@ -1596,8 +1599,8 @@ static int ring_waiter(int fd, uint32_t events)
 
 TEST_F_TIMEOUT(chaos, killed_sem_and_ring_waiters_leave_no_trace, 120)
 {
-	struct kipc_queue_attr attr = {
-		.max_msgs = 2, .max_msgsize = 64, .flags = KIPC_QUEUE_RING,
+	struct kipc_ring_attr attr = {
+		.slots = 2, .slot_size = 64
 	};
 	struct ring_view v;
 	struct kipc_stat st;
@@ -1643,7 +1646,7 @@ TEST_F_TIMEOUT(chaos, killed_sem_and_ring_waiters_leave_no_trace, 120)
 	close(fd);
 
 	/* Ring waiters for data, killed while a survivor waits; then for room. */
-	ring = kt_open(self->dev, KIPC_TYPE_QUEUE, NULL,
+	ring = kt_open(self->dev, KIPC_TYPE_RING, NULL,
 		       KIPC_O_CREAT | KIPC_O_RDWR, 0600, &attr, sizeof(attr), NULL);
 	ASSERT_LE(0, ring);
 	W = shared_alloc(sizeof(*W));
@@ -1655,13 +1658,13 @@ TEST_F_TIMEOUT(chaos, killed_sem_and_ring_waiters_leave_no_trace, 120)
 		if (pid[i] == 0)
 			_exit(ring_waiter(ring, KIPC_RING_DATA));
 	}
-	ASSERT_TRUE(kt_wait_until(ring, &st, st.queue.recv_waiters == 3));
+	ASSERT_TRUE(kt_wait_until(ring, &st, st.ring.data_waiters == 3));
 	EXPECT_EQ(1, *v.wake_data);
 	for (i = 0; i < 2; i++) {
 		kill(pid[i], SIGKILL);
 		EXPECT_EQ(128 + SIGKILL, kt_wait(pid[i]));
 	}
-	ASSERT_TRUE(kt_wait_until(ring, &st, st.queue.recv_waiters == 1));
+	ASSERT_TRUE(kt_wait_until(ring, &st, st.ring.data_waiters == 1));
 	EXPECT_EQ(1, *v.wake_data);
 	/* Post one by hand, as a producer does. */
 	v.desc[0].len = 0;
@@ -1676,14 +1679,14 @@ TEST_F_TIMEOUT(chaos, killed_sem_and_ring_waiters_leave_no_trace, 120)
 	ASSERT_LE(0, pid[0]);
 	if (pid[0] == 0)
 		_exit(ring_waiter(ring, KIPC_RING_ROOM));
-	ASSERT_TRUE(kt_wait_until(ring, &st, st.queue.send_waiters == 1));
+	ASSERT_TRUE(kt_wait_until(ring, &st, st.ring.room_waiters == 1));
 	EXPECT_EQ(1, *v.wake_room);
 	kill(pid[0], SIGKILL);
 	EXPECT_EQ(128 + SIGKILL, kt_wait(pid[0]));
-	ASSERT_TRUE(kt_wait_until(ring, &st, st.queue.send_waiters == 0 &&
-					     st.queue.recv_waiters == 0));
+	ASSERT_TRUE(kt_wait_until(ring, &st, st.ring.room_waiters == 0 &&
+					     st.ring.data_waiters == 0));
 	EXPECT_EQ(0, *v.wake_room);
-	EXPECT_EQ(2, st.queue.msgs);
+	EXPECT_EQ(2, st.ring.msgs);
 	/* A mapping held by a killed process goes with it. */
 	pid[0] = fork();
 	ASSERT_LE(0, pid[0]);

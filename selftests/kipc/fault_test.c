@@ -326,6 +326,7 @@ struct create_case {
 		struct kipc_queue_attr queue;
 		struct kipc_region_attr region;
 		struct kipc_sem_attr sem;
+		struct kipc_ring_attr ring;
 	} attr;
 };
 
@@ -337,9 +338,8 @@ static const struct create_case create_cases[] = {
 	{ "persistent queue", KIPC_TYPE_QUEUE,
 	  KIPC_O_CREAT | KIPC_O_RDWR | KIPC_O_PERSIST, false,
 	  .attr.queue = { .max_msgs = 8, .max_msgsize = 1024 } },
-	{ "ring", KIPC_TYPE_QUEUE, KIPC_O_CREAT | KIPC_O_EXCL | KIPC_O_RDWR,
-	  true, .attr.queue = { .max_msgs = 16, .max_msgsize = 4096,
-				.flags = KIPC_QUEUE_RING } },
+	{ "ring", KIPC_TYPE_RING, KIPC_O_CREAT | KIPC_O_EXCL | KIPC_O_RDWR,
+	  true, .attr.ring = { .slots = 16, .slot_size = 4096 } },
 	{ "named region", KIPC_TYPE_REGION, KIPC_O_CREAT | KIPC_O_EXCL | KIPC_O_RDWR,
 	  true, .attr.region = { .size = 65536 } },
 	{ "persistent region", KIPC_TYPE_REGION,
@@ -847,8 +847,7 @@ TEST_F_TIMEOUT(fault, region_mmap_and_fault_in, 1800)
 
 TEST_F_TIMEOUT(fault, ring_mmap, 600)
 {
-	struct kipc_queue_attr a = { .max_msgs = 16, .max_msgsize = 4096,
-				     .flags = KIPC_QUEUE_RING };
+	struct kipc_ring_attr a = { .slots = 16, .slot_size = 4096 };
 	struct kipc_ring_info info;
 	struct kipc_ring_hdr *hdr;
 	unsigned int n;
@@ -857,7 +856,7 @@ TEST_F_TIMEOUT(fault, ring_mmap, 600)
 	bool inj;
 
 	NEED_INJECTION();
-	q = kt_open(self->dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+	q = kt_open(self->dev, KIPC_TYPE_RING, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
 		    0600, &a, sizeof(a), NULL);
 	ASSERT_LE(0, q);
 	ASSERT_EQ(0, kt_ret(ioctl(q, KIPC_IOC_RING_INFO, &info)));

@@ -663,10 +663,13 @@ static void fz_learn(struct fz *z, struct fz_obj *o, uint32_t type)
 	o->id = st.id;
 	switch (type) {
 	case KIPC_TYPE_QUEUE:
-		o->ring = st.queue.flags & KIPC_QUEUE_RING;
 		used = sizeof(st.queue);
-		if (st.queue.flags & ~KIPC_QUEUE_RING)
-			fz_fail(z, "queue stat flags %#x", st.queue.flags);
+		if (st.queue.reserved)
+			fz_fail(z, "queue stat reserved %#x", st.queue.reserved);
+		break;
+	case KIPC_TYPE_RING:
+		o->ring = true;
+		used = offsetof(struct kipc_ring_stat, reserved);
 		break;
 	case KIPC_TYPE_REGION:
 		o->size = st.region.size;
@@ -775,16 +778,14 @@ static void fz_valid_attrs(struct fz *z, struct kipc_open *req)
 {
 	switch (req->type) {
 	case KIPC_TYPE_QUEUE:
-		if (one_in(z, 4)) {
-			req->queue.flags = KIPC_QUEUE_RING;
-			req->queue.max_msgs = 1u << rn(z, 7);
-			req->queue.max_msgsize = 8u << rn(z, 10);
-		} else {
-			req->queue.max_msgs = rn(z, 64);
-			req->queue.max_msgsize = one_in(z, 3) ? 0 : 1 + rn(z, 16384);
-			if (one_in(z, 4))
-				req->queue.max_bytes = rn(z, 1 << 20);
-		}
+		req->queue.max_msgs = rn(z, 64);
+		req->queue.max_msgsize = one_in(z, 3) ? 0 : 1 + rn(z, 16384);
+		if (one_in(z, 4))
+			req->queue.max_bytes = rn(z, 1 << 20);
+		break;
+	case KIPC_TYPE_RING:
+		req->ring.slots = 1u << rn(z, 7);
+		req->ring.slot_size = 8u << rn(z, 10);
 		break;
 	case KIPC_TYPE_REGION:
 		req->region.size = one_in(z, 4) ? rn(z, 64) * z->page :
@@ -808,9 +809,9 @@ static void fz_valid_attrs(struct fz *z, struct kipc_open *req)
 /* The memory a ring or region of these attributes takes at once. */
 static uint64_t fz_open_cost(const struct kipc_open *req)
 {
-	if (req->type == KIPC_TYPE_QUEUE && (req->queue.flags & KIPC_QUEUE_RING))
-		return (uint64_t)(req->queue.max_msgs ?: 16) *
-		       (req->queue.max_msgsize ?: 8192);
+	if (req->type == KIPC_TYPE_RING)
+		return (uint64_t)(req->ring.slots ?: 16) *
+		       (req->ring.slot_size ?: 8192);
 	if (req->type == KIPC_TYPE_SEM)
 		return (uint64_t)req->sem.nsems * 64;
 	return 0;
@@ -845,7 +846,7 @@ static void op_open(struct fz *z, bool create)
 		     ES(E_OPEN));
 	c.writes_back = true;
 	memset(req, 0, sizeof(*req));
-	req->type = 1 + rn(z, 3);
+	req->type = 1 + rn(z, KIPC_TYPE_COUNT - 1);
 	req->mode = one_in(z, 4) ? rn(z, 01000) : one_in(z, 2) ? 0600 : 0666;
 	req->flags = rn(z, 3);
 	if (!one_in(z, 3))
@@ -881,9 +882,9 @@ static void op_open(struct fz *z, bool create)
 	/* Rings take their memory at once: keep most of them small. */
 	big = fz_open_cost(req) > (8u << 20);
 	if (big && !one_in(z, 64)) {
-		if (req->type == KIPC_TYPE_QUEUE) {
-			req->queue.max_msgs = 16;
-			req->queue.max_msgsize = 4096;
+		if (req->type == KIPC_TYPE_RING) {
+			req->ring.slots = 16;
+			req->ring.slot_size = 4096;
 		} else {
 			req->sem.nsems = 4;
 		}
@@ -937,12 +938,12 @@ static void op_name_req(struct fz *z, bool remove)
 
 	fz_call_init(&c, remove ? OP_REMOVE_BY : OP_UNLINK, ES(E_NAMEREQ));
 	memset(req, 0, sizeof(*req));
-	req->type = 1 + rn(z, 3);
+	req->type = 1 + rn(z, KIPC_TYPE_COUNT - 1);
 	if (remove && one_in(z, 2)) {
 		req->flags = KIPC_O_BY_ID;
 		req->id = fz_some_id(z);
 		if (one_in(z, 3))
-			req->type = 1 + rn(z, 3);
+			req->type = 1 + rn(z, KIPC_TYPE_COUNT - 1);
 	} else {
 		kt_copy_name(req->name, fz_name(z));
 	}
@@ -1527,14 +1528,16 @@ static void op_mmap(struct fz *z)
 	/* mostly what a caller would map, then anything */
 	switch (o->type) {
 	case KIPC_TYPE_QUEUE:
-		len = o->ring ? 0 : z->page;
-		if (o->ring) {
-			struct kipc_ring_info ri;
-
-			if (!ioctl(o->fd, KIPC_IOC_RING_INFO, &ri))
-				len = ri.map_size;
-		}
+		len = z->page;
 		break;
+	case KIPC_TYPE_RING: {
+		struct kipc_ring_info ri;
+
+		len = 0;
+		if (!ioctl(o->fd, KIPC_IOC_RING_INFO, &ri))
+			len = ri.map_size;
+		break;
+	}
 	case KIPC_TYPE_REGION:
 		len = o->size ? o->size : z->page;
 		if (len > (16u << 20))
@@ -1617,7 +1620,8 @@ static void op_munmap(struct fz *z)
 
 static void op_ring_info(struct fz *z)
 {
-	struct fz_obj *o = fz_pick(z, KIPC_TYPE_QUEUE);
+	struct fz_obj *o = fz_pick(z, one_in(z, 4) ? KIPC_TYPE_QUEUE :
+						 KIPC_TYPE_RING);
 	struct kipc_ring_info *ri = (void *)z->arena;
 	struct fz_call c;
 	void *arg;
@@ -1655,7 +1659,8 @@ static void op_ring_wait(struct fz *z)
 		FLD(struct kipc_ring_wait, flags, FK_FLAGS),
 		TIMEOUT_FIELDS(struct kipc_ring_wait, timeout),
 	};
-	struct fz_obj *o = fz_pick(z, KIPC_TYPE_QUEUE);
+	struct fz_obj *o = fz_pick(z, one_in(z, 4) ? KIPC_TYPE_QUEUE :
+						 KIPC_TYPE_RING);
 	struct kipc_ring_wait *w = (void *)z->arena;
 	struct fz_call c;
 	void *arg;
@@ -1680,7 +1685,8 @@ static void op_ring_wait(struct fz *z)
 
 static void op_ring_wake(struct fz *z)
 {
-	struct fz_obj *o = fz_pick(z, KIPC_TYPE_QUEUE);
+	struct fz_obj *o = fz_pick(z, one_in(z, 4) ? KIPC_TYPE_QUEUE :
+						 KIPC_TYPE_RING);
 	struct fz_call c;
 	unsigned long arg;
 	long ret;
@@ -2613,8 +2619,7 @@ static int race_object(int dev, int kind, const char *name, uint32_t *id)
 {
 	uint32_t flags = KIPC_O_CREAT | KIPC_O_RDWR |
 			 (name ? KIPC_O_EXCL : KIPC_O_PERSIST);
-	struct kipc_queue_attr ring = { .max_msgs = 4, .max_msgsize = 64,
-					.flags = KIPC_QUEUE_RING };
+	struct kipc_ring_attr ring = { .slots = 4, .slot_size = 64 };
 	struct kipc_sem_attr sem = { .nsems = 1 };
 	int fd;
 
@@ -2636,7 +2641,7 @@ static int race_object(int dev, int kind, const char *name, uint32_t *id)
 		return kt_open(dev, KIPC_TYPE_SEM, name, flags, 0600, &sem,
 			       sizeof(sem), id);
 	default:
-		return kt_open(dev, KIPC_TYPE_QUEUE, name, flags, 0600, &ring,
+		return kt_open(dev, KIPC_TYPE_RING, name, flags, 0600, &ring,
 			       sizeof(ring), id);
 	}
 }
@@ -2648,6 +2653,9 @@ static uint32_t race_type(int kind)
 	case RK_SEMZERO:
 	case RK_POLL_SEM:
 		return KIPC_TYPE_SEM;
+	case RK_RING:
+	case RK_POLL_RING:
+		return KIPC_TYPE_RING;
 	default:
 		return KIPC_TYPE_QUEUE;
 	}
@@ -2662,8 +2670,9 @@ static int race_blocked(int fd, int kind)
 		return -1;
 	switch (kind) {
 	case RK_QRECV:
-	case RK_RING:
 		return st.queue.recv_waiters;
+	case RK_RING:
+		return st.ring.data_waiters;
 	case RK_QSEND:
 		return st.queue.send_waiters;
 	case RK_SEMOP:

@@ -54,10 +54,11 @@ trap 'rm -rf "$work"' EXIT
 # 1
 installed() {
 	make -s -C "$top" install DESTDIR="$dest" PREFIX="$prefix" KVER="$kver" || return 1
-	for f in "$libdir/libkipc.so.2" "$libdir/libkipc.a" \
+	for f in "$libdir/libkipc.so.3" "$libdir/libkipc.a" \
 		"$libdir/libkipc-compat.so.1" "$libdir/libkipc-preload.so" \
 		"$libdir/pkgconfig/libkipc.pc" "$libdir/pkgconfig/libkipc-compat.pc" \
 		"$dest$prefix/include/kipc.h" "$dest$prefix/include/linux/kipc.h" \
+		"$dest$prefix/include/linux/kipc_stat.h" \
 		"$bindir/kipcs" "$bindir/kipc-bench" "$mandir/man7/kipc.7" \
 		"$mandir/man8/kipcs.8" "$mandir/man1/kipc-bench.1" \
 		"$dest/lib/udev/rules.d/60-kipc.rules"; do
@@ -68,18 +69,18 @@ check "make install DESTDIR= installs library, headers, .pc, tools, man pages, u
 
 # 2
 soname_chain() {
-	[ "$(readlink "$libdir/libkipc.so")" = libkipc.so.2 ] || return 1
-	readelf -d "$libdir/libkipc.so.2" | grep -q 'SONAME.*\[libkipc\.so\.2\]' || return 1
+	[ "$(readlink "$libdir/libkipc.so")" = libkipc.so.3 ] || return 1
+	readelf -d "$libdir/libkipc.so.3" | grep -q 'SONAME.*\[libkipc\.so\.3\]' || return 1
 	[ "$(readlink "$libdir/libkipc-compat.so")" = libkipc-compat.so.1 ] || return 1
 	readelf -d "$libdir/libkipc-compat.so.1" | grep -q 'SONAME.*\[libkipc-compat\.so\.1\]' &&
-		readelf -d "$libdir/libkipc-compat.so.1" | grep -q 'NEEDED.*\[libkipc\.so\.2\]'
+		readelf -d "$libdir/libkipc-compat.so.1" | grep -q 'NEEDED.*\[libkipc\.so\.3\]'
 }
-check "libkipc.so -> libkipc.so.2, libkipc-compat.so -> .so.1 (sonames), compat needs libkipc" soname_chain
+check "libkipc.so -> libkipc.so.3, libkipc-compat.so -> .so.1 (sonames), compat needs libkipc" soname_chain
 
 # 3: libkipc is the native library only: no libc name of the compatibility
 # layer's, so a program linking -lkipc for rings keeps its libc IPC.
 native_only() {
-	names=$(nm -D --defined-only "$libdir/libkipc.so.2" | awk '$2 != "A" { print $3 }')
+	names=$(nm -D --defined-only "$libdir/libkipc.so.3" | awk '$2 != "A" { print $3 }')
 	[ -n "$names" ] || return 1
 	other=$(echo "$names" | grep -v '^kipc_')
 	[ -z "$other" ] || { echo "not kipc_*: $other"; return 1; }
@@ -114,9 +115,9 @@ build_shared() {
 	# shellcheck disable=SC2046 # pkg-config's words
 	cc -std=c11 -Wall -Wextra -Werror -o "$work/prodcons" \
 		"$top/examples/prodcons.c" $(pkg-config --cflags --libs libkipc) || return 1
-	readelf -d "$work/prodcons" | grep -q 'NEEDED.*\[libkipc\.so\.2\]'
+	readelf -d "$work/prodcons" | grep -q 'NEEDED.*\[libkipc\.so\.3\]'
 }
-check "an example builds with pkg-config's flags and needs libkipc.so.2" build_shared
+check "an example builds with pkg-config's flags and needs libkipc.so.3" build_shared
 
 # 6: ... statically, from libkipc.a and Libs.private.
 build_static() {
@@ -178,7 +179,7 @@ preloaded() {
 	env LD_PRELOAD="$libdir/libkipc-preload.so" "$work/mq"
 }
 linked() {
-	# ld finds libkipc-compat's own NEEDED libkipc.so.2 in the system's
+	# ld finds libkipc-compat's own NEEDED libkipc.so.3 in the system's
 	# directories, not under -L: the DESTDIR needs -rpath-link.
 	# shellcheck disable=SC2046 # pkg-config's words
 	cc -std=c11 -Wall -Werror -o "$work/mq-compat" "$work/mq.c" \

@@ -20,11 +20,11 @@
 /* An anonymous ring, mapped, with every fd on it closed. */
 static int hold_ring_mapping(int dev)
 {
-	struct kipc_queue_attr a = { .flags = KIPC_QUEUE_RING };
+	struct kipc_ring_attr a = { 0 };
 	struct kipc_ring_info info;
 	int q;
 
-	q = kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+	q = kt_open(dev, KIPC_TYPE_RING, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
 		    0600, &a, sizeof(a), NULL);
 	if (q < 0 || ioctl(q, KIPC_IOC_RING_INFO, &info) ||
 	    mmap(NULL, info.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, q,

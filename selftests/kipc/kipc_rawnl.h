@@ -333,7 +333,7 @@ static inline uint16_t rnl_kipc_attr_len(int space, int type)
 		case KIPC_A_CTIME:	return 8;
 		case KIPC_A_NAME:	return RNL_STR;
 		case KIPC_A_QUEUE: case KIPC_A_REGION: case KIPC_A_SEM:
-		case KIPC_A_STATS:
+		case KIPC_A_STATS: case KIPC_A_RING:
 			return RNL_NEST;
 		}
 		return RNL_NO;
@@ -363,6 +363,14 @@ static inline uint16_t rnl_kipc_attr_len(int space, int type)
 		if (type == KIPC_SEM_A_OTIME)
 			return 8;
 		return RNL_NO;
+	case KIPC_A_RING:
+		if (type == KIPC_RING_A_PAD)
+			return 0xffff;
+		if (type == KIPC_RING_A_SLOTS || type == KIPC_RING_A_SLOT_SIZE)
+			return 4;
+		if (type >= KIPC_RING_A_MAP_SIZE && type <= KIPC_RING_A_ROOM_WAITERS)
+			return 8;
+		return RNL_NO;
 	case KIPC_A_STATS:
 		if (type == KIPC_STATS_A_PAD)
 			return 0xffff;
@@ -370,12 +378,13 @@ static inline uint16_t rnl_kipc_attr_len(int space, int type)
 			return 4;
 		if (type >= KIPC_STATS_A_OBJECTS && type <= KIPC_STATS_A_USER_BYTES)
 			return 8;
-		if (type >= KIPC_STATS_A_QUEUE && type <= KIPC_STATS_A_SEM)
+		if (type >= KIPC_STATS_A_QUEUE && type <= KIPC_STATS_A_RING)
 			return RNL_NEST;
 		return RNL_NO;
 	case 0x100 + KIPC_STATS_A_QUEUE:
 	case 0x100 + KIPC_STATS_A_REGION:
 	case 0x100 + KIPC_STATS_A_SEM:
+	case 0x100 + KIPC_STATS_A_RING:
 		if (type == KIPC_TSTATS_A_PAD)
 			return 0xffff;
 		if (type >= KIPC_TSTATS_A_OBJECTS && type <= KIPC_TSTATS_A_REMOVED)

@@ -68,12 +68,10 @@ struct ring {
 
 static int ring_open(int dev, struct ring *r)
 {
-	struct kipc_queue_attr a = {
-		.max_msgs = 4, .max_msgsize = 4096, .flags = KIPC_QUEUE_RING,
-	};
+	struct kipc_ring_attr a = { .slots = 4, .slot_size = 4096 };
 	void *p;
 
-	r->fd = kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+	r->fd = kt_open(dev, KIPC_TYPE_RING, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
 			0600, &a, sizeof(a), NULL);
 	if (r->fd < 0)
 		return r->fd;

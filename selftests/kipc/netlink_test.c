@@ -100,9 +100,9 @@ TEST_F(nl, dump_lists_what_exists)
 	EXPECT_EQ(getpid(), o->cpid);
 	EXPECT_EQ(1, o->nfds);
 	EXPECT_TRUE(o->has_queue);
-	EXPECT_EQ(3, o->max_msgs);
-	EXPECT_EQ(100, o->max_msgsize);
-	EXPECT_EQ(300, o->max_bytes);
+	EXPECT_EQ(3, o->queue.max_msgs);
+	EXPECT_EQ(100, o->queue.max_msgsize);
+	EXPECT_EQ(300, o->queue.max_bytes);
 	EXPECT_NE(0, o->ctime);
 
 	o = knl_find(&l, aid);
@@ -110,7 +110,7 @@ TEST_F(nl, dump_lists_what_exists)
 	EXPECT_FALSE(o->named);
 	EXPECT_EQ(0, o->flags);
 	EXPECT_EQ(1, o->nfds);
-	EXPECT_EQ(5, o->max_msgs);
+	EXPECT_EQ(5, o->queue.max_msgs);
 
 	o = knl_find(&l, pid_);
 	ASSERT_NE(NULL, o);
@@ -182,12 +182,12 @@ TEST_F(nl, get_agrees_with_stat_ioctl)
 	EXPECT_EQ(st.cpid, o.cpid);
 	EXPECT_EQ(st.nfds, o.nfds);
 	EXPECT_EQ(st.ctime_ns, o.ctime);
-	EXPECT_EQ(1, o.msgs);
-	EXPECT_EQ(7, o.bytes);
-	EXPECT_EQ(2, o.sent);
-	EXPECT_EQ(1, o.received);
-	EXPECT_EQ(getpid(), o.lspid);
-	EXPECT_EQ(getpid(), o.lrpid);
+	EXPECT_EQ(1, o.queue.msgs);
+	EXPECT_EQ(7, o.queue.bytes);
+	EXPECT_EQ(2, o.queue.sent);
+	EXPECT_EQ(1, o.queue.received);
+	EXPECT_EQ(getpid(), o.queue.lspid);
+	EXPECT_EQ(getpid(), o.queue.lrpid);
 
 	ASSERT_EQ(0, knl_get(&self->k, KIPC_TYPE_QUEUE, id, &o));
 	EXPECT_EQ(-ENOENT, knl_get(&self->k, KIPC_TYPE_SEM, id, &o));
@@ -352,17 +352,17 @@ TEST_F(nl, region_dump_agrees_with_stat)
 	EXPECT_TRUE(o->has_region);
 	EXPECT_FALSE(o->has_queue);
 	EXPECT_FALSE(o->has_sem);
-	EXPECT_EQ(10000, o->size);
-	EXPECT_EQ(st.region.size, o->size);
-	EXPECT_EQ(1, o->nattch);
-	EXPECT_EQ(1, o->nwritable);
-	EXPECT_EQ(st.region.nwritable, o->nwritable);
-	EXPECT_EQ(KIPC_SEAL_GROW, o->seals);
-	EXPECT_EQ(child, o->lpid);
-	EXPECT_EQ(st.region.lpid, o->lpid);
-	EXPECT_EQ(st.region.atime_ns, o->atime);
-	EXPECT_NE(0, o->atime);
-	EXPECT_EQ(0, o->dtime);
+	EXPECT_EQ(10000, o->region.size);
+	EXPECT_EQ(st.region.size, o->region.size);
+	EXPECT_EQ(1, o->region.nattch);
+	EXPECT_EQ(1, o->region.nwritable);
+	EXPECT_EQ(st.region.nwritable, o->region.nwritable);
+	EXPECT_EQ(KIPC_SEAL_GROW, o->region.seals);
+	EXPECT_EQ(child, o->region.lpid);
+	EXPECT_EQ(st.region.lpid, o->region.lpid);
+	EXPECT_EQ(st.region.atime_ns, o->region.atime_ns);
+	EXPECT_NE(0, o->region.atime_ns);
+	EXPECT_EQ(0, o->region.dtime_ns);
 	EXPECT_EQ(st.nfds, o->nfds);
 	knl_objs_free(&l);
 
@@ -371,10 +371,10 @@ TEST_F(nl, region_dump_agrees_with_stat)
 	ASSERT_EQ(child, waitpid(child, NULL, 0));
 	ASSERT_TRUE(kt_wait_until(r, &st, st.region.nattch == 0));
 	ASSERT_EQ(0, knl_get(&self->k, KIPC_TYPE_REGION, id, &g));
-	EXPECT_EQ(0, g.nattch);
-	EXPECT_EQ(0, g.nwritable);
-	EXPECT_EQ(st.region.dtime_ns, g.dtime);
-	EXPECT_NE(0, g.dtime);
+	EXPECT_EQ(0, g.region.nattch);
+	EXPECT_EQ(0, g.region.nwritable);
+	EXPECT_EQ(st.region.dtime_ns, g.region.dtime_ns);
+	EXPECT_NE(0, g.region.dtime_ns);
 	EXPECT_EQ(-ENOENT, knl_get(&self->k, KIPC_TYPE_SEM, id, &g));
 
 	/* Removed, the region leaves the id table while its fd lives on. */
@@ -419,15 +419,15 @@ TEST_F(nl, sem_dump_agrees_with_stat)
 	EXPECT_STREQ(uname_("sem"), o->name);
 	EXPECT_TRUE(o->has_sem);
 	EXPECT_FALSE(o->has_region);
-	EXPECT_EQ(5, o->nsems);
-	EXPECT_EQ(0, o->sem_flags);
-	EXPECT_EQ(KIPC_SEM_VMX, o->max_value);
-	EXPECT_EQ(1, o->waiters);
-	EXPECT_EQ(1, o->undos);
-	EXPECT_EQ(st.sem.undos, o->undos);
-	EXPECT_EQ(0, o->mapped);
-	EXPECT_EQ(st.sem.otime_ns, o->otime);
-	EXPECT_NE(0, o->otime);
+	EXPECT_EQ(5, o->sem.nsems);
+	EXPECT_EQ(0, o->sem.flags);
+	EXPECT_EQ(KIPC_SEM_VMX, o->sem.max_value);
+	EXPECT_EQ(1, o->sem.waiters);
+	EXPECT_EQ(1, o->sem.undos);
+	EXPECT_EQ(st.sem.undos, o->sem.undos);
+	EXPECT_EQ(0, o->sem.mapped);
+	EXPECT_EQ(st.sem.otime_ns, o->sem.otime_ns);
+	EXPECT_NE(0, o->sem.otime_ns);
 	knl_objs_free(&l);
 	EXPECT_EQ(-ENOENT, knl_get(&self->k, KIPC_TYPE_REGION, id, &g));
 
@@ -449,10 +449,10 @@ TEST_F(nl, sem_dump_agrees_with_stat)
 		   KIPC_SEM_POSIX, 3, &pid_);
 	ASSERT_LE(0, p);
 	ASSERT_EQ(0, knl_get(&self->k, 0, pid_, &g));
-	EXPECT_EQ(1, g.nsems);
-	EXPECT_EQ(KIPC_SEM_POSIX, g.sem_flags);
-	EXPECT_EQ(KIPC_SEM_VALUE_MAX, g.max_value);
-	EXPECT_EQ(0, g.otime);
+	EXPECT_EQ(1, g.sem.nsems);
+	EXPECT_EQ(KIPC_SEM_POSIX, g.sem.flags);
+	EXPECT_EQ(KIPC_SEM_VALUE_MAX, g.sem.max_value);
+	EXPECT_EQ(0, g.sem.otime_ns);
 	close(p);
 }
 
@@ -1365,7 +1365,7 @@ TEST_F_TIMEOUT(nl, kipcs_lists_shows_and_removes, 60)
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, run_kipcs("stats --json", out, 1 << 20));
-	EXPECT_NE(NULL, strstr(out, "{\"version\": 1, \"objects\": "));
+	EXPECT_NE(NULL, strstr(out, "{\"version\": 2, \"objects\": "));
 
 	snprintf(want, sizeof(want), "rm %s", uname_("tool"));
 	ASSERT_EQ(0, run_kipcs(want, out, 1 << 20)) TH_LOG("%s", out);

@@ -393,7 +393,7 @@ TEST_F(obj, stat_reports_owner_and_identity)
 	EXPECT_EQ(100, st.queue.max_msgsize);
 	EXPECT_EQ(700, st.queue.max_bytes);
 	/* Reserved and unused bytes come back zeroed, not stale. */
-	EXPECT_EQ(0, st.queue.flags);
+	EXPECT_EQ(0, st.queue.reserved);
 	EXPECT_EQ(0, st.name[sizeof(st.name) - 1]);
 	EXPECT_EQ(0, st.name[strlen(self->name) + 1]);
 	close(q);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kipc rings (KIPC_QUEUE_RING): creation limits and accounting, the
+ * kipc rings (KIPC_TYPE_RING): creation limits and accounting, the
  * mapping and its errors, the lock-free protocol through libkipc (order,
  * exactly-once delivery, wrap-around, full and empty edges), sleeping and
  * waking (timeouts, poll, epoll, removal, killed waiters), peer death, and
@@ -27,13 +27,12 @@
 static int ring_open_flags(int dev, uint32_t slots, uint32_t slot_size,
 			   uint32_t flags)
 {
-	struct kipc_queue_attr a = {
-		.max_msgs = slots,
-		.max_msgsize = slot_size,
-		.flags = KIPC_QUEUE_RING,
+	struct kipc_ring_attr a = {
+		.slots = slots,
+		.slot_size = slot_size,
 	};
 
-	return kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | flags, 0600,
+	return kt_open(dev, KIPC_TYPE_RING, NULL, KIPC_O_CREAT | flags, 0600,
 		       &a, sizeof(a), NULL);
 }
 
@@ -116,7 +115,17 @@ static uint64_t info_objects(int dev)
 
 	if (kt_info(dev, &info))
 		return ~0ull;
-	return info.objects[KIPC_TYPE_QUEUE];
+	return info.objects[KIPC_TYPE_RING];
+}
+
+/* Objects of every type: a ring and a queue together. */
+static uint64_t info_all_objects(int dev)
+{
+	struct kipc_info info;
+
+	if (kt_info(dev, &info))
+		return ~0ull;
+	return info.objects[0];
 }
 
 static uint64_t info_user_bytes(int dev)
@@ -158,7 +167,7 @@ FIXTURE_TEARDOWN(ring)
 
 TEST(creation_checks_the_geometry)
 {
-	struct kipc_queue_attr a = { .flags = KIPC_QUEUE_RING };
+	struct kipc_ring_attr a = { .slots = 8, .slot_size = 64 };
 	struct kipc_ring_info ri;
 	struct kipc_info info;
 	int dev = kt_dev(), fd;
@@ -171,22 +180,25 @@ TEST(creation_checks_the_geometry)
 	EXPECT_EQ(-EINVAL, ring_open(dev, 2 * info.max_queue_msgs, 64));
 	EXPECT_EQ(-EINVAL, ring_open(dev, 8, 2 * info.max_msgsize));
 	EXPECT_EQ(-EINVAL, ring_open(dev, 65536, 65536));	/* 4 GiB */
-	a.max_msgs = 8;
-	a.max_msgsize = 64;
-	a.max_bytes = 512;
-	EXPECT_EQ(-EINVAL, kt_open(dev, KIPC_TYPE_QUEUE, NULL,
+	a.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, kt_open(dev, KIPC_TYPE_RING, NULL,
 				   KIPC_O_CREAT | KIPC_O_RDWR, 0600, &a,
 				   sizeof(a), NULL));
-	a.max_bytes = 0;
-	a.reserved = 1;
-	EXPECT_EQ(-EINVAL, kt_open(dev, KIPC_TYPE_QUEUE, NULL,
+	a.reserved[0] = 0;
+	a.reserved[1] = 0x80;
+	EXPECT_EQ(-EINVAL, kt_open(dev, KIPC_TYPE_RING, NULL,
 				   KIPC_O_CREAT | KIPC_O_RDWR, 0600, &a,
 				   sizeof(a), NULL));
-	a.reserved = 0;
-	a.flags = 0x80;
-	EXPECT_EQ(-EINVAL, kt_open(dev, KIPC_TYPE_QUEUE, NULL,
-				   KIPC_O_CREAT | KIPC_O_RDWR, 0600, &a,
-				   sizeof(a), NULL));
+	a.reserved[1] = 0;
+	/* Nor does the rest of the open request's attributes. */
+	{
+		uint64_t big[4] = { 0, 0, 0, 1 };
+
+		memcpy(big, &a, sizeof(a));
+		EXPECT_EQ(-EINVAL, kt_open(dev, KIPC_TYPE_RING, NULL,
+					   KIPC_O_CREAT | KIPC_O_RDWR, 0600,
+					   big, sizeof(big), NULL));
+	}
 
 	/* 0 and 0 are the defaults; 1 slot and 8 bytes the smallest ring. */
 	fd = ring_open(dev, 0, 0);
@@ -225,11 +237,11 @@ TEST(info_describes_the_mapping)
 		     ri.reserved[3]);
 
 	ASSERT_EQ(0, kt_stat(fd, &st));
-	EXPECT_EQ(KIPC_QUEUE_RING, st.queue.flags);
-	EXPECT_EQ(64, st.queue.max_msgs);
-	EXPECT_EQ(128, st.queue.max_msgsize);
-	EXPECT_EQ(64 * 128, st.queue.max_bytes);
-	EXPECT_EQ(0, st.queue.msgs);
+	EXPECT_EQ(KIPC_TYPE_RING, st.type);
+	EXPECT_EQ(64, st.ring.slots);
+	EXPECT_EQ(128, st.ring.slot_size);
+	EXPECT_EQ(ri.map_size, st.ring.map_size);
+	EXPECT_EQ(0, st.ring.msgs);
 	close(fd);
 	close(dev);
 }
@@ -292,7 +304,7 @@ TEST(attached_ring_outlives_the_callers_fd)
 	pid_t pid;
 
 	ASSERT_LE(0, dev);
-	objects = info_objects(dev);
+	objects = info_all_objects(dev);
 	fd = ring_open(dev, 4, 64);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, kipc_ring_attach(&r, fd));
@@ -311,9 +323,9 @@ TEST(attached_ring_outlives_the_callers_fd)
 		usleep(1000);
 	ASSERT_EQ(0, kipc_ring_try_send(&r, "abc", 3, 7));
 	EXPECT_EQ(0, kt_wait(pid));
-	EXPECT_EQ(objects + 2, info_objects(dev));
+	EXPECT_EQ(objects + 2, info_all_objects(dev));
 	EXPECT_EQ(0, kipc_ring_detach(&r));
-	EXPECT_EQ(objects + 1, info_objects(dev));
+	EXPECT_EQ(objects + 1, info_all_objects(dev));
 	close(other);
 	close(dev);
 }
@@ -326,17 +338,11 @@ TEST(mmap_rejects_what_it_cannot_map)
 	void *p;
 
 	ASSERT_LE(0, dev);
-	fd = kt_queue(dev, "ring_test.mmap", 0, 0, 0, 0, NULL);
-	if (fd >= 0)
-		close(fd);
-	kt_unlink(dev, KIPC_TYPE_QUEUE, "ring_test.mmap");
+	kt_unlink(dev, KIPC_TYPE_RING, "ring_test.mmap");
 	{
-		struct kipc_queue_attr a = {
-			.max_msgs = 4, .max_msgsize = 4096,
-			.flags = KIPC_QUEUE_RING,
-		};
+		struct kipc_ring_attr a = { .slots = 4, .slot_size = 4096 };
 
-		fd = kt_open(dev, KIPC_TYPE_QUEUE, "ring_test.mmap",
+		fd = kt_open(dev, KIPC_TYPE_RING, "ring_test.mmap",
 			     KIPC_O_CREAT | KIPC_O_EXCL | KIPC_O_RDWR, 0600,
 			     &a, sizeof(a), NULL);
 	}
@@ -362,9 +368,11 @@ TEST(mmap_rejects_what_it_cannot_map)
 	EXPECT_EQ(EPERM, errno);
 
 	/* A read-only fd may watch, not write; a write-only fd may not map. */
-	ro = kt_queue(dev, "ring_test.mmap", KIPC_O_RDONLY, 0, 0, 0, NULL);
+	ro = kt_open(dev, KIPC_TYPE_RING, "ring_test.mmap", KIPC_O_RDONLY, 0,
+		     NULL, 0, NULL);
 	ASSERT_LE(0, ro);
-	wo = kt_queue(dev, "ring_test.mmap", KIPC_O_WRONLY, 0, 0, 0, NULL);
+	wo = kt_open(dev, KIPC_TYPE_RING, "ring_test.mmap", KIPC_O_WRONLY, 0,
+		     NULL, 0, NULL);
 	ASSERT_LE(0, wo);
 	errno = 0;
 	EXPECT_EQ(MAP_FAILED, MAP(ri.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));
@@ -399,7 +407,7 @@ TEST(mmap_rejects_what_it_cannot_map)
 	close(plain);
 	close(wo);
 	close(ro);
-	EXPECT_EQ(0, kt_unlink(dev, KIPC_TYPE_QUEUE, "ring_test.mmap"));
+	EXPECT_EQ(0, kt_unlink(dev, KIPC_TYPE_RING, "ring_test.mmap"));
 	close(fd);
 	close(dev);
 }
@@ -454,12 +462,12 @@ TEST(message_calls_fail_on_a_ring)
 	ASSERT_LE(0, dev);
 	fd = ring_open(dev, 4, 64);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EOPNOTSUPP, kt_send(fd, buf, 1, 0, 1, KIPC_F_NONBLOCK, NULL));
-	EXPECT_EQ(-EOPNOTSUPP, kt_recv(fd, buf, sizeof(buf), NULL, 0,
-				       KIPC_F_NONBLOCK, NULL));
-	EXPECT_EQ(-EOPNOTSUPP, kt_ret(write(fd, buf, 1)));
-	EXPECT_EQ(-EOPNOTSUPP, kt_ret(read(fd, buf, sizeof(buf))));
-	EXPECT_EQ(-EOPNOTSUPP, kt_ret(ioctl(fd, KIPC_IOC_NOTIFY, &n)));
+	EXPECT_EQ(-ENOTTY, kt_send(fd, buf, 1, 0, 1, KIPC_F_NONBLOCK, NULL));
+	EXPECT_EQ(-ENOTTY, kt_recv(fd, buf, sizeof(buf), NULL, 0,
+				   KIPC_F_NONBLOCK, NULL));
+	EXPECT_EQ(-EINVAL, kt_ret(write(fd, buf, 1)));
+	EXPECT_EQ(-EINVAL, kt_ret(read(fd, buf, sizeof(buf))));
+	EXPECT_EQ(-ENOTTY, kt_ret(ioctl(fd, KIPC_IOC_NOTIFY, &n)));
 	EXPECT_EQ(-EINVAL, kt_ret(ioctl(fd, KIPC_IOC_SET, &set)));
 
 	/* A plain queue sends nothing if the reply would come from a ring. */
@@ -471,11 +479,11 @@ TEST(message_calls_fail_on_a_ring)
 	sr.send = (struct kipc_xfer){ .msgs = (uintptr_t)&m, .count = 1 };
 	sr.recv = (struct kipc_xfer){ .msgs = (uintptr_t)&rm, .count = 1 };
 	sr.recv_fd = fd;
-	EXPECT_EQ(-EOPNOTSUPP, kt_ret(ioctl(plain, KIPC_IOC_SENDRECV, &sr)));
+	EXPECT_EQ(-EINVAL, kt_ret(ioctl(plain, KIPC_IOC_SENDRECV, &sr)));
 	ASSERT_EQ(0, kt_stat(plain, &st));
 	EXPECT_EQ(0, st.queue.msgs);
 	sr.recv_fd = plain;
-	EXPECT_EQ(-EOPNOTSUPP, kt_ret(ioctl(fd, KIPC_IOC_SENDRECV, &sr)));
+	EXPECT_EQ(-ENOTTY, kt_ret(ioctl(fd, KIPC_IOC_SENDRECV, &sr)));
 
 	/* And the ring calls are not for plain queues. */
 	EXPECT_EQ(-ENOTTY, kt_ret(ioctl(plain, KIPC_IOC_RING_WAKE, KIPC_RING_DATA)));
@@ -749,7 +757,7 @@ TEST_F(ring, signal_interrupts_a_wait)
 
 		_exit(ret == -EINTR ? 0 : 1);
 	}
-	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.recv_waiters == 1));
+	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.ring.data_waiters == 1));
 	kill(pid, SIGUSR1);
 	EXPECT_EQ(0, kt_wait(pid));
 }
@@ -775,7 +783,7 @@ TEST_F(ring, sleeping_consumer_is_woken_by_a_post)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(blocking_receiver(&self->r, "wake up"));
-	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.recv_waiters == 1));
+	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.ring.data_waiters == 1));
 	/* The kernel asks the producer for a wake-up ... */
 	EXPECT_EQ(1, self->r.hdr->wake_data);
 	ASSERT_EQ(0, kipc_ring_try_send(&self->r, "wake up", 7, 0));
@@ -783,7 +791,7 @@ TEST_F(ring, sleeping_consumer_is_woken_by_a_post)
 	/* ... which cleared the request once nobody waited. */
 	EXPECT_EQ(0, self->r.hdr->wake_data);
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
-	EXPECT_EQ(0, st.queue.recv_waiters);
+	EXPECT_EQ(0, st.ring.data_waiters);
 }
 
 TEST_F(ring, sleeping_producer_is_woken_by_a_take)
@@ -801,9 +809,9 @@ TEST_F(ring, sleeping_producer_is_woken_by_a_take)
 		_exit(kipc_ring_send(&self->r, &i, sizeof(i), 0, 0,
 				     &(struct timespec){ .tv_sec = 10 }) ? 1 : 0);
 	}
-	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.send_waiters == 1));
+	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.ring.room_waiters == 1));
 	EXPECT_EQ(1, self->r.hdr->wake_room);
-	EXPECT_EQ(8, st.queue.msgs);
+	EXPECT_EQ(8, st.ring.msgs);
 	ASSERT_EQ(4, kipc_ring_try_recv(&self->r, &i, sizeof(i), NULL));
 	EXPECT_EQ(0, kt_wait(pid));
 	EXPECT_EQ(0, self->r.hdr->wake_room);
@@ -926,7 +934,7 @@ TEST_F(ring, removal_wakes_sleepers_with_eidrm)
 		_exit(poll(&p, 1, 10000) == 1 && p.revents == (POLLERR | POLLHUP) ?
 		      0 : 1);
 	}
-	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.recv_waiters == 3));
+	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.ring.data_waiters == 3));
 	ASSERT_EQ(0, kt_ret(ioctl(self->fd, KIPC_IOC_REMOVE)));
 	for (i = 0; i < 3; i++)
 		EXPECT_EQ(0, kt_wait(pid[i]));
@@ -950,11 +958,11 @@ TEST_F(ring, killed_waiter_leaves_nothing_behind)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(ring_wait(self->fd, KIPC_RING_DATA, 0, -1));
-	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.recv_waiters == 1));
+	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.ring.data_waiters == 1));
 	kill(pid, SIGKILL);
 	EXPECT_EQ(128 + SIGKILL, kt_wait(pid));
 	ASSERT_EQ(0, kt_stat(self->fd, &st));
-	EXPECT_EQ(0, st.queue.recv_waiters);
+	EXPECT_EQ(0, st.ring.data_waiters);
 	EXPECT_EQ(0, self->r.hdr->wake_data);
 
 	/* The next sleeper is woken as usual. */
@@ -962,7 +970,7 @@ TEST_F(ring, killed_waiter_leaves_nothing_behind)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(blocking_receiver(&self->r, "next"));
-	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.queue.recv_waiters == 1));
+	ASSERT_TRUE(kt_wait_until(self->fd, &st, st.ring.data_waiters == 1));
 	ASSERT_EQ(0, kipc_ring_try_send(&self->r, "next", 4, 0));
 	EXPECT_EQ(0, kt_wait(pid));
 }
@@ -1332,7 +1340,7 @@ TEST_F(ring, hostile_indices_get_sane_answers)
 		hdr->wake_room = xorshift(&s);
 		check_answers(_metadata, self->fd, hdr->head, hdr->tail);
 		ASSERT_EQ(0, kt_stat(self->fd, &st));
-		ASSERT_GE(8, st.queue.msgs);
+		ASSERT_GE(8, st.ring.msgs);
 	}
 
 	/* A broken ring fails waits at once rather than sleep for ever. */

@@ -172,15 +172,15 @@ static const char *const kind_names[K_COUNT] = {
 static uint32_t kind_type(int k)
 {
 	return k == K_REGION ? KIPC_TYPE_REGION :
-	       k == K_SEM ? KIPC_TYPE_SEM : KIPC_TYPE_QUEUE;
+	       k == K_SEM ? KIPC_TYPE_SEM :
+	       k == K_RING ? KIPC_TYPE_RING : KIPC_TYPE_QUEUE;
 }
 
 static int kind_open(int dev, int k, const char *name, uint32_t flags,
 		     uint32_t mode, uint32_t *id)
 {
 	struct kipc_queue_attr q = { .max_msgs = 4, .max_msgsize = 256 };
-	struct kipc_queue_attr ring = { .max_msgs = 4, .max_msgsize = 256,
-					.flags = KIPC_QUEUE_RING };
+	struct kipc_ring_attr ring = { .slots = 4, .slot_size = 256 };
 	struct kipc_region_attr r = { .size = 2 * page_size() };
 	struct kipc_sem_attr s = { .nsems = 3, .value = 1 };
 
@@ -189,7 +189,7 @@ static int kind_open(int dev, int k, const char *name, uint32_t flags,
 		return kt_open(dev, KIPC_TYPE_QUEUE, name, flags, mode, &q,
 			       sizeof(q), id);
 	case K_RING:
-		return kt_open(dev, KIPC_TYPE_QUEUE, name, flags, mode, &ring,
+		return kt_open(dev, KIPC_TYPE_RING, name, flags, mode, &ring,
 			       sizeof(ring), id);
 	case K_REGION:
 		return kt_open(dev, KIPC_TYPE_REGION, name, flags, mode, &r,
@@ -675,13 +675,13 @@ static int check_views(const uint32_t ids[K_COUNT], bool own, pid_t creator)
 		      nl_int(nl_attr(&r, 0, KIPC_A_CPID)));
 		/* exactly the nest of the object's type */
 		for (i = KIPC_A_QUEUE; i <= KIPC_A_STATS; i++) {
-			bool want = (k == K_QUEUE || k == K_RING) ?
-				    i == KIPC_A_QUEUE :
+			bool want = k == K_QUEUE ? i == KIPC_A_QUEUE :
 				    k == K_REGION ? i == KIPC_A_REGION :
-				    i == KIPC_A_SEM;
+				    k == K_SEM ? i == KIPC_A_SEM : false;
 
 			CK_EQ(want, nl_attr(&r, 0, i) != NULL);
 		}
+		CK_EQ(k == K_RING, nl_attr(&r, 0, KIPC_A_RING) != NULL);
 		nest = nl_attr(&r, 0, KIPC_A_QUEUE);
 		if (k == K_QUEUE) {
 			CK_EQ(1, nl_int(nl_nested(nest, KIPC_QUEUE_A_MSGS)));
@@ -850,6 +850,7 @@ TEST(answers_carry_no_stale_bytes)
 		/* the type's part, then zeroes to the end of the union */
 		used = k == K_REGION ? offsetof(struct kipc_region_stat, reserved) :
 		       k == K_SEM ? offsetof(struct kipc_sem_stat, reserved) :
+		       k == K_RING ? offsetof(struct kipc_ring_stat, reserved) :
 		       sizeof(struct kipc_queue_stat);
 		EXPECT_EQ(-1, first_nonzero(&st.queue, used, sizeof(st.reserved)))
 			TH_LOG("%s", kind_names[k]);
@@ -1107,8 +1108,7 @@ static char payload_1k[1024];
 static int bytes_fill(void *arg)
 {
 	struct bytes_case *c = arg;
-	struct kipc_queue_attr ring = { .max_msgs = 1, .max_msgsize = 8,
-					.flags = KIPC_QUEUE_RING };
+	struct kipc_ring_attr ring = { .slots = 1, .slot_size = 8 };
 	struct kipc_sem_attr sem = { .nsems = 1 };
 	struct kipc_queue_attr big = { .max_msgs = 8, .max_msgsize = 1 << 20,
 				       .max_bytes = 8192 };
@@ -1128,7 +1128,7 @@ static int bytes_fill(void *arg)
 	CK_EQ(c->quota, bytes);
 	CK_EQ(-ENOSPC, region(dev, 1, 0, NULL));
 	CK_EQ(-ENOSPC, kt_queue(dev, NULL, KIPC_O_CREAT, 0600, 1, 8, NULL));
-	CK_EQ(-ENOSPC, kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT, 0600,
+	CK_EQ(-ENOSPC, kt_open(dev, KIPC_TYPE_RING, NULL, KIPC_O_CREAT, 0600,
 			       &ring, sizeof(ring), NULL));
 	CK_EQ(-ENOSPC, kt_open(dev, KIPC_TYPE_SEM, NULL, KIPC_O_CREAT, 0600,
 			       &sem, sizeof(sem), NULL));
@@ -1483,8 +1483,7 @@ static const char *cg_setup(struct cg *cg)
 static int charge_phases(int up, int down)
 {
 	static char payload[MiB];
-	struct kipc_queue_attr ring = { .max_msgs = 64, .max_msgsize = 256 << 10,
-					.flags = KIPC_QUEUE_RING };
+	struct kipc_ring_attr ring = { .slots = 64, .slot_size = 256 << 10 };
 	int dev = kt_dev(), q, r, g, i;
 	char c = 0;
 
@@ -1506,7 +1505,7 @@ static int charge_phases(int up, int down)
 	if (write(up, &c, 1) != 1 || read(down, &c, 1) != 1)
 		return 1;
 	/* 3: a 16 MiB ring, whose pages exist from the start */
-	g = kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600,
+	g = kt_open(dev, KIPC_TYPE_RING, NULL, KIPC_O_CREAT | KIPC_O_RDWR, 0600,
 		    &ring, sizeof(ring), NULL);
 	CK(g >= 0);
 	if (write(up, &c, 1) != 1 || read(down, &c, 1) != 1)

@@ -47,14 +47,12 @@ struct outcome {
 
 static int ring_create(int dev, struct waiter *w)
 {
-	struct kipc_queue_attr a = {
-		.max_msgs = 4, .max_msgsize = 64, .flags = KIPC_QUEUE_RING,
-	};
+	struct kipc_ring_attr a = { .slots = 4, .slot_size = 64 };
 	struct kipc_ring_info info;
 	void *p;
 	int fd;
 
-	fd = kt_open(dev, KIPC_TYPE_QUEUE, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
+	fd = kt_open(dev, KIPC_TYPE_RING, NULL, KIPC_O_CREAT | KIPC_O_RDWR,
 		     0600, &a, sizeof(a), NULL);
 	if (fd < 0)
 		return fd;
@@ -127,6 +125,8 @@ static int waiter_sleepers(struct waiter *w)
 		return kt_ncnt(w->fd, 0);
 	if (kt_stat(w->fd, &st))
 		return -1;
+	if (st.type == KIPC_TYPE_RING)
+		return st.ring.data_waiters;
 	return st.queue.recv_waiters;
 }
 

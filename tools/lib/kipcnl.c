@@ -163,11 +163,27 @@ static bool nested(struct nlattr *a, int max, struct nlattr **nest)
 	return a && !nla_parse_nested(nest, max, a, NULL);
 }
 
+/* Into a field of its width: 4 or 8 bytes, signed or not alike. */
+static void knl_field(const struct nlattr *a, void *field, size_t size)
+{
+	uint64_t v = knl_u64(a);
+	uint32_t w = (uint32_t)v;
+
+	if (size == sizeof(v))
+		memcpy(field, &v, size);
+	else
+		memcpy(field, &w, sizeof(w));
+}
+
+#define KNL_FIELD(nest, st, attr, field) \
+	knl_field(nest[attr], &(st)->field, sizeof((st)->field))
+
 void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 {
 	struct nlattr *q[KIPC_QUEUE_A_MAX + 1];
 	struct nlattr *r[KIPC_REGION_A_MAX + 1];
 	struct nlattr *m[KIPC_SEM_A_MAX + 1];
+	struct nlattr *g[KIPC_RING_A_MAX + 1];
 
 	memset(o, 0, sizeof(*o));
 	o->type = knl_u32(tb[KIPC_A_TYPE]);
@@ -187,42 +203,29 @@ void knl_parse_obj(struct nlattr **tb, struct knl_obj *o)
 			 nla_len(tb[KIPC_A_NAME]),
 			 (const char *)nla_data(tb[KIPC_A_NAME]));
 	}
-	if (nested(tb[KIPC_A_QUEUE], KIPC_QUEUE_A_MAX, q)) {
-		o->has_queue = true;
-		o->msgs = knl_u64(q[KIPC_QUEUE_A_MSGS]);
-		o->bytes = knl_u64(q[KIPC_QUEUE_A_BYTES]);
-		o->max_msgs = knl_u64(q[KIPC_QUEUE_A_MAX_MSGS]);
-		o->max_msgsize = knl_u64(q[KIPC_QUEUE_A_MAX_MSGSIZE]);
-		o->max_bytes = knl_u64(q[KIPC_QUEUE_A_MAX_BYTES]);
-		o->sent = knl_u64(q[KIPC_QUEUE_A_SENT]);
-		o->received = knl_u64(q[KIPC_QUEUE_A_RECEIVED]);
-		o->send_waiters = knl_u64(q[KIPC_QUEUE_A_SEND_WAITERS]);
-		o->recv_waiters = knl_u64(q[KIPC_QUEUE_A_RECV_WAITERS]);
-		o->stime = (int64_t)knl_u64(q[KIPC_QUEUE_A_STIME]);
-		o->rtime = (int64_t)knl_u64(q[KIPC_QUEUE_A_RTIME]);
-		o->lspid = (int32_t)knl_u32(q[KIPC_QUEUE_A_LSPID]);
-		o->lrpid = (int32_t)knl_u32(q[KIPC_QUEUE_A_LRPID]);
-		o->notify_pid = (int32_t)knl_u32(q[KIPC_QUEUE_A_NOTIFY_PID]);
+	o->has_queue = nested(tb[KIPC_A_QUEUE], KIPC_QUEUE_A_MAX, q);
+	if (o->has_queue) {
+#define KIPC_QUEUE_FIELD(attr, field) \
+		KNL_FIELD(q, &o->queue, KIPC_QUEUE_A_##attr, field);
+#include <linux/kipc_stat.h>
 	}
-	if (nested(tb[KIPC_A_REGION], KIPC_REGION_A_MAX, r)) {
-		o->has_region = true;
-		o->size = knl_u64(r[KIPC_REGION_A_SIZE]);
-		o->nattch = knl_u64(r[KIPC_REGION_A_NATTCH]);
-		o->nwritable = knl_u64(r[KIPC_REGION_A_NWRITABLE]);
-		o->seals = knl_u32(r[KIPC_REGION_A_SEALS]);
-		o->lpid = (int32_t)knl_u32(r[KIPC_REGION_A_LPID]);
-		o->atime = (int64_t)knl_u64(r[KIPC_REGION_A_ATIME]);
-		o->dtime = (int64_t)knl_u64(r[KIPC_REGION_A_DTIME]);
+	o->has_region = nested(tb[KIPC_A_REGION], KIPC_REGION_A_MAX, r);
+	if (o->has_region) {
+#define KIPC_REGION_FIELD(attr, field) \
+		KNL_FIELD(r, &o->region, KIPC_REGION_A_##attr, field);
+#include <linux/kipc_stat.h>
 	}
-	if (nested(tb[KIPC_A_SEM], KIPC_SEM_A_MAX, m)) {
-		o->has_sem = true;
-		o->nsems = knl_u32(m[KIPC_SEM_A_NSEMS]);
-		o->sem_flags = knl_u32(m[KIPC_SEM_A_FLAGS]);
-		o->max_value = knl_u32(m[KIPC_SEM_A_MAX_VALUE]);
-		o->waiters = knl_u32(m[KIPC_SEM_A_WAITERS]);
-		o->undos = knl_u32(m[KIPC_SEM_A_UNDOS]);
-		o->mapped = knl_u32(m[KIPC_SEM_A_MAPPED]);
-		o->otime = (int64_t)knl_u64(m[KIPC_SEM_A_OTIME]);
+	o->has_sem = nested(tb[KIPC_A_SEM], KIPC_SEM_A_MAX, m);
+	if (o->has_sem) {
+#define KIPC_SEM_FIELD(attr, field) \
+		KNL_FIELD(m, &o->sem, KIPC_SEM_A_##attr, field);
+#include <linux/kipc_stat.h>
+	}
+	o->has_ring = nested(tb[KIPC_A_RING], KIPC_RING_A_MAX, g);
+	if (o->has_ring) {
+#define KIPC_RING_FIELD(attr, field) \
+		KNL_FIELD(g, &o->ring, KIPC_RING_A_##attr, field);
+#include <linux/kipc_stat.h>
 	}
 }
 

@@ -64,26 +64,21 @@ static inline uint32_t knl_u32(const struct nlattr *a)
 	return a && nla_len(a) >= 4 ? nla_get_u32((struct nlattr *)a) : 0;
 }
 
-/* An object as KIPC_CMD_GET reports it; a type's fields if has_<type>. */
+/*
+ * An object as KIPC_CMD_GET reports it; its type's part, parsed by the
+ * rows of <linux/kipc_stat.h>, in the struct of the UAPI, if has_<type>.
+ */
 struct knl_obj {
 	uint32_t type, id, uid, gid, cuid, cgid, mode, flags, nfds;
 	int32_t cpid;
 	int64_t ctime;
 	bool named;
 	char name[KIPC_NAME_MAX + 1];
-	bool has_queue;
-	uint64_t msgs, bytes, max_msgs, max_msgsize, max_bytes, sent, received;
-	uint64_t recv_waiters, send_waiters;
-	int64_t stime, rtime;
-	int32_t lspid, lrpid, notify_pid;
-	bool has_region;
-	uint64_t size, nattch, nwritable;
-	uint32_t seals;
-	int32_t lpid;
-	int64_t atime, dtime;
-	bool has_sem;
-	uint32_t nsems, sem_flags, max_value, waiters, undos, mapped;
-	int64_t otime;
+	bool has_queue, has_region, has_sem, has_ring;
+	struct kipc_queue_stat queue;
+	struct kipc_region_stat region;
+	struct kipc_sem_stat sem;
+	struct kipc_ring_stat ring;
 };
 
 void knl_parse_obj(struct nlattr **tb, struct knl_obj *o);

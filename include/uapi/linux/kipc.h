@@ -6,7 +6,7 @@
  * the module, libkipc, the tools and the selftests all include it.
  *
  * Model: the device fd (/dev/kipc) is a factory.  KIPC_IOC_OPEN creates or
- * opens an object (message queue, shared region or semaphore set) and returns
+ * opens an object (message queue, shared region, semaphore set or ring) and returns
  * a new file descriptor for it.  Every further operation is an ioctl, read,
  * write, mmap or poll on that object fd.  Objects have a numeric id, unique
  * within the caller's IPC namespace, and optionally a name (unique per type
@@ -22,7 +22,7 @@
 #include <linux/ioctl.h>
 
 #define KIPC_DEVICE_PATH	"/dev/kipc"
-#define KIPC_API_VERSION	1
+#define KIPC_API_VERSION	2
 
 /* Longest object name, excluding the terminating NUL. */
 #define KIPC_NAME_MAX		255
@@ -34,6 +34,7 @@ enum kipc_type {
 	KIPC_TYPE_QUEUE		= 1,
 	KIPC_TYPE_REGION	= 2,
 	KIPC_TYPE_SEM		= 3,
+	KIPC_TYPE_RING		= 4,
 	KIPC_TYPE_COUNT,
 };
 
@@ -53,20 +54,24 @@ enum kipc_type {
  */
 #define KIPC_O_PERSIST		0x0200
 
-/* kipc_queue_attr.flags */
-#define KIPC_QUEUE_RING		0x0001	/* a shared-memory ring: see "Rings" below */
-
-/*
- * A ring (KIPC_QUEUE_RING) reads max_msgs as its number of slots and
- * max_msgsize as the size of one slot, both powers of two (0: 16 slots of
- * 8192 bytes); max_bytes must be 0.
- */
 struct kipc_queue_attr {
 	__u32 max_msgs;		/* most messages queued at once; 0: default */
 	__u32 max_msgsize;	/* largest payload in bytes; 0: default */
 	__u64 max_bytes;	/* most payload bytes queued; 0: max_msgs * max_msgsize */
-	__u32 flags;		/* KIPC_QUEUE_* */
+	__u32 flags;		/* none defined: must be 0 */
 	__u32 reserved;
+};
+
+/*
+ * A ring (see "Rings" below): @slots slots of @slot_size bytes, both powers
+ * of two (0: 16 slots of 8192 bytes; a slot holds at least 8 bytes).  The
+ * queue limits bound it: slots by max_queue_msgs, slot_size by max_msgsize,
+ * slots * slot_size by max_queue_bytes (EINVAL past them).
+ */
+struct kipc_ring_attr {
+	__u32 slots;
+	__u32 slot_size;
+	__u64 reserved[2];
 };
 
 /*
@@ -108,6 +113,7 @@ struct kipc_open {
 		struct kipc_queue_attr queue;
 		struct kipc_region_attr region;
 		struct kipc_sem_attr sem;
+		struct kipc_ring_attr ring;
 		__u64 reserved[6];
 	};
 	char name[KIPC_NAME_MAX + 1];	/* "" with CREAT: anonymous */
@@ -264,7 +270,7 @@ struct kipc_semall {
 /*
  * Rings.
  *
- * A queue created with KIPC_QUEUE_RING keeps no messages in the kernel.  Its
+ * A ring (KIPC_TYPE_RING) keeps no messages in the kernel.  Its
  * fd maps (mmap at offset 0, exactly kipc_ring_info.map_size bytes,
  * MAP_SHARED, never PROT_EXEC, from an O_RDWR fd; a read-only fd may map
  * PROT_READ to watch; anything else fails with EINVAL, EPERM or EACCES)
@@ -315,14 +321,12 @@ struct kipc_semall {
  * its producer must check the descriptor's len against slot_size and copy
  * the payload before validating it.
  *
- * The ordinary message calls (KIPC_IOC_SEND, _RECV, _SENDRECV, _NOTIFY,
- * read, write) fail on a ring with EOPNOTSUPP: the kernel is not a third
- * party to the ring's protocol.  KIPC_IOC_STAT reports slots as max_msgs,
- * the slot size as max_msgsize, a snapshot of the ring's fill as msgs, the
- * tasks waiting (or polling) for a message and for room as recv_waiters and
- * send_waiters, and KIPC_QUEUE_RING in flags.  The ring's memory is charged
- * to its creator like a queue's max_bytes, and lives until the last fd and
- * the last mapping of it are gone.
+ * A ring fd has no read or write, and the queue calls (KIPC_IOC_SEND, _RECV,
+ * _SENDRECV, _NOTIFY) fail on it with ENOTTY: the kernel is not a third
+ * party to the ring's protocol.  KIPC_IOC_STAT reports struct
+ * kipc_ring_stat.  The ring's memory (map_size) is charged to its creator
+ * like a queue's, and lives until the last fd and the last mapping of it
+ * are gone.
  */
 struct kipc_ring_hdr {
 	/* Written by the producer only. */
@@ -387,8 +391,8 @@ struct kipc_queue_stat {
 	__s64 rtime_ns;		/* last receive */
 	__s32 lspid;		/* last sender, in the caller's pid namespace */
 	__s32 lrpid;		/* last receiver */
-	__u32 notify_pid;	/* registered mq_notify process, 0: none */
-	__u32 flags;		/* KIPC_QUEUE_* */
+	__s32 notify_pid;	/* registered mq_notify process, 0: none */
+	__u32 reserved;
 };
 
 /*
@@ -423,6 +427,16 @@ struct kipc_sem_stat {
 	__u64 reserved[4];
 };
 
+struct kipc_ring_stat {
+	__u32 slots;
+	__u32 slot_size;
+	__u64 map_size;
+	__u64 msgs;		/* a snapshot of head - tail; 0 if inconsistent */
+	__u64 data_waiters;	/* tasks waiting or polling for a message */
+	__u64 room_waiters;	/* ... for a free slot */
+	__u64 reserved[3];
+};
+
 /* KIPC_IOC_STAT, on any object fd. */
 struct kipc_stat {
 	__u32 type;
@@ -440,6 +454,7 @@ struct kipc_stat {
 		struct kipc_queue_stat queue;
 		struct kipc_region_stat region;
 		struct kipc_sem_stat sem;
+		struct kipc_ring_stat ring;
 		__u64 reserved[20];
 	};
 	char name[KIPC_NAME_MAX + 1];
@@ -551,65 +566,58 @@ enum kipc_attr {
 	KIPC_A_PID,		/* s32: event: the process that caused it */
 	KIPC_A_IPC_NS,		/* u32: event: IPC namespace, as in /proc/PID/ns/ipc */
 	KIPC_A_WAITERS,		/* u32: event: blocked tasks woken by the removal */
+	KIPC_A_RING,		/* nest: KIPC_RING_A_* */
 	__KIPC_A_MAX,
 };
 
 #define KIPC_A_MAX		(__KIPC_A_MAX - 1)
 
-/* KIPC_A_QUEUE: the struct kipc_queue_stat fields. */
+/*
+ * The nests KIPC_A_QUEUE, _REGION, _SEM and _RING carry the fields of their
+ * struct kipc_<type>_stat, one attribute each, numbered from 2 in the order
+ * of <linux/kipc_stat.h>, the one table of them that the kernel fills the
+ * nests from and user space parses them by.  An attribute has the width
+ * and signedness of its field.
+ */
 enum kipc_queue_nl_attr {
 	KIPC_QUEUE_A_UNSPEC,
 	KIPC_QUEUE_A_PAD,
-	KIPC_QUEUE_A_MSGS,		/* u64 */
-	KIPC_QUEUE_A_BYTES,		/* u64 */
-	KIPC_QUEUE_A_MAX_MSGS,		/* u64 */
-	KIPC_QUEUE_A_MAX_MSGSIZE,	/* u64 */
-	KIPC_QUEUE_A_MAX_BYTES,		/* u64 */
-	KIPC_QUEUE_A_SENT,		/* u64 */
-	KIPC_QUEUE_A_RECEIVED,		/* u64 */
-	KIPC_QUEUE_A_SEND_WAITERS,	/* u64 */
-	KIPC_QUEUE_A_RECV_WAITERS,	/* u64 */
-	KIPC_QUEUE_A_STIME,		/* s64 */
-	KIPC_QUEUE_A_RTIME,		/* s64 */
-	KIPC_QUEUE_A_LSPID,		/* s32 */
-	KIPC_QUEUE_A_LRPID,		/* s32 */
-	KIPC_QUEUE_A_NOTIFY_PID,	/* s32 */
+#define KIPC_QUEUE_FIELD(attr, field)	KIPC_QUEUE_A_##attr,
+#include <linux/kipc_stat.h>
 	__KIPC_QUEUE_A_MAX,
 };
 
 #define KIPC_QUEUE_A_MAX	(__KIPC_QUEUE_A_MAX - 1)
 
-/* KIPC_A_REGION: the struct kipc_region_stat fields. */
 enum kipc_region_nl_attr {
 	KIPC_REGION_A_UNSPEC,
 	KIPC_REGION_A_PAD,
-	KIPC_REGION_A_SIZE,		/* u64: bytes */
-	KIPC_REGION_A_NATTCH,		/* u64: live mappings */
-	KIPC_REGION_A_NWRITABLE,	/* u64: of them shared and writable */
-	KIPC_REGION_A_SEALS,		/* u32: KIPC_SEAL_* */
-	KIPC_REGION_A_LPID,		/* s32: last map/unmap */
-	KIPC_REGION_A_ATIME,		/* s64: last map */
-	KIPC_REGION_A_DTIME,		/* s64: last unmap */
+#define KIPC_REGION_FIELD(attr, field)	KIPC_REGION_A_##attr,
+#include <linux/kipc_stat.h>
 	__KIPC_REGION_A_MAX,
 };
 
 #define KIPC_REGION_A_MAX	(__KIPC_REGION_A_MAX - 1)
 
-/* KIPC_A_SEM: the struct kipc_sem_stat fields. */
 enum kipc_sem_nl_attr {
 	KIPC_SEM_A_UNSPEC,
 	KIPC_SEM_A_PAD,
-	KIPC_SEM_A_NSEMS,		/* u32 */
-	KIPC_SEM_A_FLAGS,		/* u32: KIPC_SEM_* */
-	KIPC_SEM_A_MAX_VALUE,		/* u32 */
-	KIPC_SEM_A_WAITERS,		/* u32: blocked operations now */
-	KIPC_SEM_A_UNDOS,		/* u32: undo lists holding records */
-	KIPC_SEM_A_MAPPED,		/* u32: 1 if the counter words were mapped */
-	KIPC_SEM_A_OTIME,		/* s64: last operation through the kernel */
+#define KIPC_SEM_FIELD(attr, field)	KIPC_SEM_A_##attr,
+#include <linux/kipc_stat.h>
 	__KIPC_SEM_A_MAX,
 };
 
 #define KIPC_SEM_A_MAX		(__KIPC_SEM_A_MAX - 1)
+
+enum kipc_ring_nl_attr {
+	KIPC_RING_A_UNSPEC,
+	KIPC_RING_A_PAD,
+#define KIPC_RING_FIELD(attr, field)	KIPC_RING_A_##attr,
+#include <linux/kipc_stat.h>
+	__KIPC_RING_A_MAX,
+};
+
+#define KIPC_RING_A_MAX		(__KIPC_RING_A_MAX - 1)
 
 /* KIPC_A_STATS: module-wide, as struct kipc_info, plus operation counts. */
 enum kipc_stats_attr {
@@ -633,6 +641,7 @@ enum kipc_stats_attr {
 	KIPC_STATS_A_QUEUE,		/* nest: KIPC_TSTATS_A_*, KIPC_QSTATS_A_* */
 	KIPC_STATS_A_REGION,		/* nest: KIPC_TSTATS_A_*, region ones */
 	KIPC_STATS_A_SEM,		/* nest: KIPC_TSTATS_A_*, semaphore ones */
+	KIPC_STATS_A_RING,		/* nest: KIPC_TSTATS_A_* */
 	__KIPC_STATS_A_MAX,
 };
 
@@ -725,7 +734,7 @@ enum kipc_event {
 #define KIPC_IOC_SEM_GETALL	_IOW(KIPC_IOC_MAGIC, 0x33, struct kipc_semall)
 #define KIPC_IOC_SEM_SETALL	_IOW(KIPC_IOC_MAGIC, 0x34, struct kipc_semall)
 
-/* on a ring queue fd */
+/* on a ring fd */
 #define KIPC_IOC_RING_INFO	_IOR(KIPC_IOC_MAGIC, 0x18, struct kipc_ring_info)
 #define KIPC_IOC_RING_WAIT	_IOW(KIPC_IOC_MAGIC, 0x19, struct kipc_ring_wait)
 /* The argument is KIPC_RING_DATA and/or KIPC_RING_ROOM: wake those sleepers. */
