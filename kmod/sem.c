@@ -342,6 +342,7 @@ static int kipc_sem_perform(struct kipc_sem *s, const struct kipc_sembuf *sops,
 			    u32 nsops, struct kipc_sem_undo *un,
 			    struct pid *pid, u32 *blocking)
 {
+	/* LAB(sem): apply all of @sops or none: 0, 1 to block, or -errno */
 	const struct kipc_sembuf *op;
 	struct kipc_semc *c;
 	int ret = 0;
@@ -396,6 +397,7 @@ static int kipc_sem_perform(struct kipc_sem *s, const struct kipc_sembuf *sops,
 	}
 	s->otime = ktime_get_real();
 	return 0;
+	/* END LAB: return -ENOSYS; */
 }
 
 /* Waiter lists */
@@ -689,6 +691,7 @@ static void kipc_sem_undo_link(struct kipc_sem *s, struct kipc_sem_undo *un)
 static void kipc_sem_undo_apply(struct kipc_sem *s, struct kipc_sem_undo *un,
 				struct pid *pid)
 {
+	/* LAB(sem): revert the adjustments of @un, clamped to the range */
 	s64 val;
 	u32 i;
 
@@ -704,6 +707,7 @@ static void kipc_sem_undo_apply(struct kipc_sem *s, struct kipc_sem_undo *un,
 		un->adj[i] = 0;
 	}
 	s->otime = ktime_get_real();
+	/* END LAB */
 }
 
 /* Under the set's lock: apply a doomed record, once. */
@@ -1158,6 +1162,7 @@ static int kipc_sem_wait(struct kipc_sem *s, const struct kipc_sembuf *sops,
 			 u32 nsops, struct kipc_sem_undo *un, u32 blocking,
 			 struct kipc_deadline *dl, struct kipc_sem_wake *wk)
 {
+	/* LAB(sem): sleep until a waker applies our operations for us */
 	struct kipc_sem_waiter self = {
 		.task = current,
 		.sops = sops,
@@ -1187,6 +1192,7 @@ static int kipc_sem_wait(struct kipc_sem *s, const struct kipc_sembuf *sops,
 			return err;
 		}
 	}
+	/* END LAB: return -ENOSYS; */
 }
 
 static int kipc_sem_do(struct kipc_sem *s, const struct kipc_sembuf *sops,
