@@ -104,10 +104,13 @@ static struct kipc_region *kipc_file_region(struct file *file)
 	return to_region(kipc_file_object(file));
 }
 
+/* LAB(region): a mapping's region: what its VMA operations work on */
 static struct kipc_region *kipc_vma_region(struct vm_area_struct *vma)
 {
 	return kipc_file_region(vma->vm_private_data);
 }
+
+/* END LAB */
 
 /* Pages a mapping may cover: the size rounded up, as SysV shm does. */
 static u64 kipc_region_pages(u64 size)
@@ -146,6 +149,7 @@ static u64 kipc_region_size(struct kipc_region *r)
 	return size;
 }
 
+/* LAB(region): the VMA operations: count the mappings, each holds the region */
 /* The caller is the last to map or unmap; returns the pid to put. */
 static struct pid *kipc_region_touch_locked(struct kipc_region *r, bool map)
 {
@@ -226,10 +230,13 @@ static const struct vm_operations_struct kipc_region_vm_ops = {
 	.map_pages	= filemap_map_pages,
 };
 
+/* END LAB */
+
 /* File operations */
 
 static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	/* LAB(region): map the region's shmem pages, counting the mapping */
 	struct kipc_region *r = kipc_file_region(file);
 	bool shared = vma->vm_flags & VM_SHARED;
 	bool sealed = false;
@@ -281,6 +288,7 @@ static int kipc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	put_pid(old);
 	atomic64_inc(&kipc_counters.region_maps);
 	return 0;
+	/* END LAB: return -ENOSYS; */
 }
 
 static ssize_t kipc_region_read_iter(struct kiocb *iocb, struct iov_iter *to)
