@@ -197,6 +197,7 @@ static u32 kipc_ring_state(const struct kipc_ring *r, u32 *fill)
 	return KIPC_RING_DATA;
 }
 
+/* LAB(ring): register a waiter and set the wake flag; unregister it */
 /* Register @wait on @wq, and tell the peers through @flag to wake it. */
 static void kipc_ring_wait_add(wait_queue_head_t *wq,
 			       struct wait_queue_entry *wait, u32 *flag)
@@ -221,6 +222,8 @@ static void kipc_ring_wait_del(wait_queue_head_t *wq,
 	spin_unlock_irq(&wq->lock);
 }
 
+/* END LAB */
+
 /*
  * After a poll_wait() on @wq: ask the peers for wake-ups if anybody waits
  * there, the poller if it registered.  A poll that will not wait (a zero
@@ -236,6 +239,7 @@ static void kipc_ring_poll_flag(wait_queue_head_t *wq, u32 *flag)
 	spin_unlock_irq(&wq->lock);
 }
 
+/* LAB(ring): wake the waiters of @wq; clear the flag if none is left */
 static void kipc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
 {
 	unsigned long irqflags;
@@ -248,8 +252,11 @@ static void kipc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
 	spin_unlock_irqrestore(&wq->lock, irqflags);
 }
 
+/* END LAB */
+
 static long kipc_ring_wake(struct kipc_ring *r, unsigned long events)
 {
+	/* LAB(ring): wake the tasks that wait for @events */
 	if (events & ~(unsigned long)(KIPC_RING_DATA | KIPC_RING_ROOM))
 		return -EINVAL;
 	if (events & KIPC_RING_DATA)
@@ -259,11 +266,13 @@ static long kipc_ring_wake(struct kipc_ring *r, unsigned long events)
 		kipc_ring_wake_wq(&r->room_wq, &r->hdr->wake_room,
 				  EPOLLOUT | EPOLLWRNORM);
 	return 0;
+	/* END LAB: return -ENOSYS; */
 }
 
 static long kipc_ring_wait(struct kipc_object *obj, struct kipc_ring *r,
 			   struct file *file, struct kipc_ring_wait __user *uarg)
 {
+	/* LAB(ring): sleep until the indices show what @uarg asks for */
 	DEFINE_WAIT(data_wait);
 	DEFINE_WAIT(room_wait);
 	struct kipc_ring_wait w;
@@ -319,6 +328,7 @@ static long kipc_ring_wait(struct kipc_object *obj, struct kipc_ring *r,
 	kipc_ring_wait_del(&r->data_wq, &data_wait, &r->hdr->wake_data);
 	kipc_ring_wait_del(&r->room_wq, &room_wait, &r->hdr->wake_room);
 	return ret;
+	/* END LAB: return -ENOSYS; */
 }
 
 static long kipc_ring_info(struct kipc_ring *r,
@@ -389,6 +399,7 @@ __poll_t kipc_ring_poll(struct kipc_object *obj, struct kipc_ring *r,
 	return mask;
 }
 
+/* LAB(ring): serve a page dropped from the mapping: the VMA operations */
 /*
  * The pages are mapped when the mapping is made; this serves them again to
  * a task that dropped them (madvise(MADV_DONTNEED)).  vm_private_data stays
@@ -409,8 +420,11 @@ static const struct vm_operations_struct kipc_ring_vm_ops = {
 	.fault		= kipc_ring_fault,
 };
 
+/* END LAB */
+
 int kipc_ring_mmap(struct kipc_ring *r, struct vm_area_struct *vma)
 {
+	/* LAB(ring): map the ring pages into @vma, all of them */
 	/* All of it or nothing: the peers compute addresses from the info. */
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != r->map_size)
 		return -EINVAL;
@@ -427,6 +441,7 @@ int kipc_ring_mmap(struct kipc_ring *r, struct vm_area_struct *vma)
 	vma->vm_ops = &kipc_ring_vm_ops;
 	vma->vm_private_data = r;
 	return vm_map_pages_zero(vma, r->pages, r->npages);
+	/* END LAB: return -ENOSYS; */
 }
 
 /* IPC_RMID: sleepers and pollers find the object removed. */
