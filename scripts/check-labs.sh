@@ -13,6 +13,10 @@
 # Ends with "N passed, N failed, 0 skipped" (one check per line above);
 # exit status 1 if anything failed.
 set -u
+
+# One compound command, parsed whole before it runs: editing this script
+# while a grade runs cannot break that run (as in vm.sh).
+{
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 kver= kdir=
@@ -124,3 +128,5 @@ fi
 echo "check-labs: $(($(date +%s) - start)) s"
 echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" = 0 ]
+exit
+}

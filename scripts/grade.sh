@@ -6,6 +6,7 @@
 #
 # Usage: scripts/grade.sh --kver KVER --kdir KDIR [--submission DIR]
 #                         [--weights FILE] [--results FILE] [--max-boots N]
+#                         [--module KO]
 #
 # The submission gives only its kmod/ (the module's sources): the kernel
 # build files, the UAPI header, the VM and the tests are this tree's, so a
@@ -15,14 +16,21 @@
 # that crashes or hangs the guest scores what it reported before, and the
 # programs after it run in a fresh VM (at most --max-boots VMs in all).
 #
+# --module KO grades a module built already (make check-labs, for the full
+# tree) instead of building the submission's.
+#
 # The last line is "Total: SCORE / MAX".  Exit status 0 if the grading ran
 # (whatever the score), 1 if it could not (no tests built, bad weights).
 set -uo pipefail
 
+# One compound command, parsed whole before it runs: editing this script
+# while a grade runs cannot break that run (as in vm.sh).
+{
+
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 kver= kdir= sub=$top weights=$top/labs/weights results=$top/results.json
-max_boots=4
+max_boots=4 prebuilt=
 # Per test: the harness's own time-out (30 s), and some slack per program.
 test_timeout=30 prog_slack=30 boot_allowance=240
 
@@ -39,6 +47,7 @@ while [[ $# -gt 0 ]]; do
 	--weights) weights=$2; shift 2 ;;
 	--results) results=$2; shift 2 ;;
 	--max-boots) max_boots=$2; shift 2 ;;
+	--module) prebuilt=$2; shift 2 ;;
 	*) die "unknown argument $1 (see the head of $0)" ;;
 	esac
 done
@@ -80,17 +89,28 @@ note() { # PROGRAM TEXT
 }
 
 # ------------------------------------------------------------ the module
-echo "grade: building the module of $sub"
 build=$work/build
-mkdir -p "$build"
-cp -r "$top/Kbuild" "$top/VERSION" "$top/include" "$top/scripts" "$build/" || exit 1
-cp -r "$sub/kmod" "$build/" || exit 1
-find "$build/kmod" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
-	-o -name '.*.cmd' -o -name 'modules.order' -o -name 'Module.symvers' \) -delete
+mkdir -p "$build/kmod"
 built=0
-if "$build/scripts/kbuild.sh" "$kdir" W=1 modules >"$work/build.log" 2>&1 &&
-	[[ -f $build/kmod/kipc.ko ]]; then
+if [[ -n $prebuilt ]]; then
+	[[ -f $prebuilt ]] || die "no module $prebuilt"
+	echo "grade: the module $prebuilt"
+	cp "$prebuilt" "$build/kmod/kipc.ko" || exit 1
+	: >"$work/build.log"
 	built=1
+else
+	echo "grade: building the module of $sub"
+	cp -r "$top/Kbuild" "$top/VERSION" "$top/include" "$top/scripts" "$build/" || exit 1
+	cp -r "$sub/kmod/." "$build/kmod/" || exit 1
+	find "$build/kmod" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name 'modules.order' -o -name 'Module.symvers' \) -delete
+	if "$build/scripts/kbuild.sh" "$kdir" W=1 modules >"$work/build.log" 2>&1 &&
+		[[ -f $build/kmod/kipc.ko ]]; then
+		built=1
+	fi
+	echo "grade: built in $(($(date +%s) - t0))s"
+fi
+if [[ $built == 1 ]]; then
 	if grep -qE 'warning:' "$work/build.log"; then
 		echo "grade: the module built, with warnings:"
 		grep -E 'warning:' "$work/build.log" | sed 's/^/grade:   /'
@@ -124,10 +144,12 @@ while [[ ${#remaining[@]} -gt 0 && $boot -lt $max_boots ]]; do
 	done
 	echo "grade: VM $boot: ${remaining[*]} (time-out ${total}s)"
 	rc=0
+	tv=$(date +%s)
 	"$here/vm.sh" --kver "$kver" --module "$build/kmod/kipc.ko" --out "$out" \
 		--timeout "$total" -- env KIPC_GRADE_OUT="$out" "$here/grade-guest.sh" \
 		>"$out/console.log" 2>&1 || rc=$?
 	grep -E '^(=== grade:|# Totals:)' "$out/console.log" | sed 's/^/grade:   /'
+	echo "grade: VM $boot: status $rc, $(($(date +%s) - tv))s"
 	# The kernel's complaints, for the program that was running.
 	klog=$(grep -E 'BUG:|WARNING:|Oops|general protection|Kernel panic|soft lockup|blocked for more than|Call Trace|RIP:' \
 		"$out/console.log" | head -n 40)
@@ -273,3 +295,5 @@ cp "$work/results.json" "$results"
 echo
 echo "grade: results in $results (${elapsed}s)"
 awk -F'\t' '{ s += $5; m += $4 } END { printf "Total: %d / %d\n", s, m }' "$work/scores.tsv"
+exit
+}
