@@ -169,7 +169,7 @@ grade-kernel: lib tools selftests
 check-labs: deps
 	@$(MAKE) --no-print-directory check-labs-kernel $(KERNEL_VARS)
 
-check-labs-kernel: lib tools selftests
+check-labs-kernel: module lib tools selftests
 	@scripts/check-labs.sh --kver $(KVER) --kdir $(KDIR)
 
 # Style and static checks for the kernel code.

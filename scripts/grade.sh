@@ -29,7 +29,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-kver= kdir= sub=$top weights=$top/labs/weights results=$top/results.json
+kver='' kdir='' sub=$top weights=$top/labs/weights results=$top/results.json
 max_boots=4 prebuilt=
 # Per test: the harness's own time-out (30 s), and some slack per program.
 test_timeout=30 prog_slack=30 boot_allowance=240

@@ -41,6 +41,7 @@ sources() {
 	fi
 }
 
+# shellcheck disable=SC2016 # awk's own $0, not the shell's
 # awk over one file: MODE=names prints the labs it marks, MODE=cut writes it
 # with LAB's regions cut, both fail on a malformed marker.
 MARK_AWK='
@@ -143,7 +144,7 @@ make_lab() {
 		trap 'rm -rf "$tmp"' EXIT
 		dir=$tmp/kipc-lab-$lab
 		;;
-	*) tarball= dir=$out ;;
+	*) tarball='' dir=$out ;;
 	esac
 	if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
 		die "$dir exists and is not empty"
@@ -155,6 +156,7 @@ make_lab() {
 	esac
 	# The tracked files, as they are in the working tree.
 	if [ -d .git ] || [ -f .git ]; then
+		# shellcheck disable=SC2016 # the inner shell's
 		git ls-files -z | xargs -0 sh -c 'for f; do
 			[ -e "$f" ] || continue
 			case $f in */*) mkdir -p "$0/${f%/*}" || exit 1 ;; esac
