@@ -95,7 +95,10 @@ END {
 
 marked_labs() {
 	for f in $(sources); do
-		awk -v mode=names -v lab= "$MARK_AWK" "$f" || exit 2
+		awk -v mode=names -v lab= "$MARK_AWK" "$f" >/dev/null || return 2
+	done
+	for f in $(sources); do
+		awk -v mode=names -v lab= "$MARK_AWK" "$f"
 	done | sort -u
 }
 
