@@ -159,12 +159,8 @@ make_lab() {
 	esac
 	# The tracked files, as they are in the working tree.
 	if [ -d .git ] || [ -f .git ]; then
-		# shellcheck disable=SC2016 # the inner shell's
-		git ls-files -z | xargs -0 sh -c 'for f; do
-			[ -e "$f" ] || continue
-			case $f in */*) mkdir -p "$0/${f%/*}" || exit 1 ;; esac
-			cp -P "$f" "$0/$f" || exit 1
-		done' "$dir" || exit 1
+		git ls-files -z | tar --null -T - --ignore-failed-read -cf - 2>/dev/null |
+			tar -xf - -C "$dir" || exit 1
 	else
 		tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
 			--exclude='.*.cmd' . | tar -xf - -C "$dir" || exit 1
