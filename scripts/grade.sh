@@ -12,9 +12,9 @@
 # build files, the UAPI header, the VM and the tests are this tree's, so a
 # submission cannot change what it is graded with.  The tests run in the VM
 # as make check's do; the guest panics on an oops, a soft lockup or a hung
-# task, and every program has a time-out, so a run always ends: a program
-# that crashes or hangs the guest scores what it reported before, and the
-# programs after it run in a fresh VM (at most --max-boots VMs in all).
+# task, and every program has a time-out, so a run always ends: a test
+# that crashes or hangs the guest scores 0, and the tests after it run in
+# a fresh VM (at most --max-boots VMs in all, default 4).
 #
 # --module KO grades a module built already (make check-labs, for the full
 # tree) instead of building the submission's.
@@ -125,9 +125,19 @@ else
 fi
 
 # ------------------------------------------------------------ the runs
-# Programs still to run; each boot runs them in order until one ends it.
+# Programs still to run, each with its tests still to run ($work/P.pending);
+# each boot runs them in order until one ends it.  A program that crashed
+# or hung the guest goes last in the next boot, without the tests it
+# reported and the one it was running, which scores 0 with the console's
+# complaint as its output.
 remaining=()
-[[ $built == 0 ]] || remaining=("${programs[@]}")
+if [[ $built == 1 ]]; then
+	remaining=("${programs[@]}")
+	for p in "${programs[@]}"; do
+		awk -F'\t' -v p="$p" '$2 == p { print $3 }' "$work/weights.tsv" >"$work/$p.pending"
+		: >"$work/$p.tap"
+	done
+fi
 boot=0
 while [[ ${#remaining[@]} -gt 0 && $boot -lt $max_boots ]]; do
 	boot=$((boot + 1))
@@ -136,11 +146,10 @@ while [[ ${#remaining[@]} -gt 0 && $boot -lt $max_boots ]]; do
 	: >"$out/plan"
 	total=$boot_allowance
 	for p in "${remaining[@]}"; do
-		tests=$(awk -F'\t' -v p="$p" '$2 == p { printf "%s%s", sep, $3; sep = " " }' "$work/weights.tsv")
-		n=$(awk -F'\t' -v p="$p" '$2 == p' "$work/weights.tsv" | wc -l)
+		n=$(wc -l <"$work/$p.pending")
 		tmo=$((n * test_timeout + prog_slack))
 		total=$((total + tmo + 10))
-		printf '%s\t%s\t%s\n' "$p" "$tmo" "$tests" >>"$out/plan"
+		printf '%s\t%s\t%s\n' "$p" "$tmo" "$(tr '\n' ' ' <"$work/$p.pending")" >>"$out/plan"
 	done
 	echo "grade: VM $boot: ${remaining[*]} (time-out ${total}s)"
 	rc=0
@@ -150,7 +159,7 @@ while [[ ${#remaining[@]} -gt 0 && $boot -lt $max_boots ]]; do
 		>"$out/console.log" 2>&1 || rc=$?
 	grep -E '^(=== grade:|# Totals:)' "$out/console.log" | sed 's/^/grade:   /'
 	echo "grade: VM $boot: status $rc, $(($(date +%s) - tv))s"
-	# The kernel's complaints, for the program that was running.
+	# The kernel's complaints, for the test that was running.
 	klog=$(grep -E 'BUG:|WARNING:|Oops|general protection|Kernel panic|soft lockup|blocked for more than|Call Trace|RIP:' \
 		"$out/console.log" | head -n 40)
 	case $rc in
@@ -159,20 +168,33 @@ while [[ ${#remaining[@]} -gt 0 && $boot -lt $max_boots ]]; do
 	125) why="The kernel crashed (oops, panic or a warning), or the module failed to load or unload." ;;
 	*) why="The VM run ended with status $rc." ;;
 	esac
-	next=()
+	next=() again=()
 	progress=0
 	for p in "${remaining[@]}"; do
 		if [[ -f $out/$p.rc ]]; then
-			cp "$out/$p.tap" "$work/$p.tap"
+			cat "$out/$p.tap" >>"$work/$p.tap"
 			prc=$(<"$out/$p.rc")
 			[[ $prc != 124 && $prc != 137 ]] ||
 				note "$p" "$p timed out (the whole program, after $(awk -F'\t' -v p="$p" '$1 == p { print $2 }' "$out/plan")s) and was killed."
+			: >"$work/$p.pending"
 			progress=1
 		elif [[ -f $out/$p.tap ]]; then
-			cp "$out/$p.tap" "$work/$p.tap"
-			note "$p" "$p did not finish: ${why:-the VM ended while it ran.}"
-			[[ -z $klog ]] || { note "$p" "The console:"; note "$p" "$klog"; }
+			cat "$out/$p.tap" >>"$work/$p.tap"
 			progress=1
+			# The test it was running: the last RUN without a result.
+			cur=$(awk '/^#  RUN           / { t = $3 } /^(not )?ok [0-9]+ / { t = "" } END { print t }' "$out/$p.tap")
+			# Pending: neither reported nor the one that ended the VM.
+			grep -E '^(not )?ok [0-9]+ ' "$out/$p.tap" | awk '{ print ($1 == "not") ? $4 : $3 }' >"$out/$p.done"
+			[[ -z $cur ]] || echo "$cur" >>"$out/$p.done"
+			grep -vxF -f "$out/$p.done" "$work/$p.pending" >"$out/$p.pending"
+			mv "$out/$p.pending" "$work/$p.pending"
+			{
+				echo "${cur:-$p}: ${why:-the VM ended while it ran.}"
+				[[ -z $klog ]] || printf 'The console:\n%s\n' "$klog"
+			} >"$work/crash.$p.${cur:-none}"
+			[[ -n $cur ]] || cat "$work/crash.$p.none" >>"$work/$p.note"
+			# Last next time: the others first.
+			[[ ! -s $work/$p.pending ]] || again+=("$p")
 		else
 			next+=("$p")
 		fi
@@ -190,10 +212,10 @@ while [[ ${#remaining[@]} -gt 0 && $boot -lt $max_boots ]]; do
 		done
 		next=()
 	fi
-	remaining=(${next[@]+"${next[@]}"})
+	remaining=(${next[@]+"${next[@]}"} ${again[@]+"${again[@]}"})
 done
 for p in ${remaining[@]+"${remaining[@]}"}; do
-	note "$p" "$p never ran: the grader used up its $max_boots VM boots."
+	note "$p" "$p did not run to the end: the grader used up its $max_boots VM boots."
 done
 
 # ------------------------------------------------------------ the scores
@@ -213,9 +235,10 @@ while IFS=$'\t' read -r lab prog test pts; do
 		"ok "*) status=passed ;;
 		esac
 		# What the harness said about it: from RUN to its result.
-		awk -v t="$test" 'index($0, "#  RUN           " t " ...") == 1 { p = 1 }
+		awk -v t="$test" 'index($0, "#  RUN           " t " ...") == 1 { p = 1; print; next }
+			p && /^(#  RUN  |TAP version)/ { exit }
 			p { print }
-			p && $0 ~ /^(not )?ok [0-9]+ / { exit }' "$tap" >"$work/out.$n"
+			p && /^(not )?ok [0-9]+ / { exit }' "$tap" >"$work/out.$n"
 	fi
 	: >>"$work/out.$n"
 	case $status in
@@ -224,7 +247,9 @@ while IFS=$'\t' read -r lab prog test pts; do
 	missing) score=0; echo "The test did not report a result." >>"$work/out.$n" ;;
 	*) score=0 ;;
 	esac
-	if [[ $status != passed && -f $work/$prog.note ]]; then
+	if [[ $status != passed && -f $work/crash.$prog.$test ]]; then
+		cat "$work/crash.$prog.$test" >>"$work/out.$n"
+	elif [[ $status == missing && -f $work/$prog.note ]]; then
 		cat "$work/$prog.note" >>"$work/out.$n"
 	fi
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$lab" "$prog" "$test" "$pts" "$score" "$status" >>"$work/scores.tsv"
