@@ -161,7 +161,7 @@ while [[ ${#remaining[@]} -gt 0 && $boot -lt $max_boots ]]; do
 	echo "grade: VM $boot: status $rc, $(($(date +%s) - tv))s"
 	# The kernel's complaints, for the test that was running.
 	klog=$(grep -E 'BUG:|WARNING:|Oops|general protection|Kernel panic|soft lockup|blocked for more than|Call Trace|RIP:' \
-		"$out/console.log" | head -n 40)
+		"$out/console.log" | tr -d '\r' | head -n 40)
 	case $rc in
 	0) why= ;;
 	124) why="The VM timed out after ${total}s (a hang: the kernel stopped answering)." ;;
