@@ -15,6 +15,12 @@
 #   make check-clients  real programs under the preload in the VM: PostgreSQL
 #                   15, Python, perl IPC::SysV, ipcmk/ipcrm, fakeroot-sysv
 #   make vm         an interactive shell in the VM with kipc loaded
+#   make lab LAB=list | LAB=NAME LAB_OUT=DIR   the course's labs: list them,
+#                   or write one's student tree (docs/course.md)
+#   make grade      the labs' tests in the VM, points per lab, results.json
+#                   (SUBMISSION=DIR grades another tree, RESULTS=FILE)
+#   make check-labs every lab's skeleton scores 0 for it and full marks for
+#                   the others, the full tree 100%
 #   make install    library, headers, pkg-config file, tools, man pages, udev
 #                   rule (PREFIX=/usr/local, DESTDIR); make uninstall
 #   make modules_install   kipc.ko under /lib/modules (INSTALL_MOD_PATH), depmod
@@ -160,6 +166,34 @@ vm: deps
 vm-kernel: all
 	KIPC_VM_PATH=$(CURDIR)/tools:$(CURDIR)/examples:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		$(VM) --module $(MODULE) --shell
+
+# ---------------------------------------------------------------- the course
+# docs/course.md.  Labs are cut from the sources by their LAB() markers
+# (scripts/lab.sh); make grade builds a tree's module and runs the tests
+# labs/weights names in the VM (scripts/grade.sh).
+.PHONY: lab grade grade-kernel check-labs check-labs-kernel
+lab:
+	@case "$(LAB)" in \
+	"") echo "make lab LAB=list, or make lab LAB=NAME LAB_OUT=DIR" >&2; exit 2 ;; \
+	list) scripts/lab.sh list ;; \
+	*) test -n "$(LAB_OUT)" || { echo "make lab LAB=$(LAB) LAB_OUT=DIR (a directory, or DIR.tar.gz)" >&2; exit 2; }; \
+	   scripts/lab.sh make "$(LAB)" "$(LAB_OUT)" ;; \
+	esac
+
+SUBMISSION ?= $(CURDIR)
+RESULTS ?= results.json
+grade: deps
+	@$(MAKE) --no-print-directory grade-kernel $(KERNEL_VARS)
+
+grade-kernel: lib tools selftests
+	@scripts/grade.sh --kver $(KVER) --kdir $(KDIR) --submission "$(SUBMISSION)" --results "$(RESULTS)"
+
+# Ends with "N passed, N failed" (scripts/tally.sh counts it in CI).
+check-labs: deps
+	@$(MAKE) --no-print-directory check-labs-kernel $(KERNEL_VARS)
+
+check-labs-kernel: module lib tools selftests
+	@scripts/check-labs.sh --kver $(KVER) --kdir $(KDIR)
 
 # Style and static checks for the kernel code.
 CHECKPATCH := $(CACHE)/checkpatch/checkpatch.pl

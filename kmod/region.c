@@ -108,10 +108,13 @@ static struct kpc_region *kpc_file_region(struct file *file)
 	return to_region(kpc_file_object(file));
 }
 
+/* LAB(region): a mapping's region: what its VMA operations work on */
 static struct kpc_region *kpc_vma_region(struct vm_area_struct *vma)
 {
 	return kpc_file_region(vma->vm_private_data);
 }
+
+/* END LAB */
 
 /* Pages a mapping may cover: the size rounded up, as SysV shm does. */
 static u64 kpc_region_pages(u64 size)
@@ -150,6 +153,7 @@ static u64 kpc_region_size(struct kpc_region *r)
 	return size;
 }
 
+/* LAB(region): the VMA operations: count the mappings, each holds the region */
 /* The caller is the last to map or unmap; returns the pid to put. */
 static struct pid *kpc_region_touch_locked(struct kpc_region *r, bool map)
 {
@@ -230,10 +234,13 @@ static const struct vm_operations_struct kpc_region_vm_ops = {
 	.map_pages	= filemap_map_pages,
 };
 
+/* END LAB */
+
 /* File operations */
 
 static int kpc_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	/* LAB(region): map the region's shmem pages, counting the mapping */
 	struct kpc_region *r = kpc_file_region(file);
 	bool shared = vma->vm_flags & VM_SHARED;
 	bool sealed = false;
@@ -290,6 +297,7 @@ static int kpc_region_mmap(struct file *file, struct vm_area_struct *vma)
 	put_pid(old);
 	kpc_count(kpc_region_counters, KIPC_RSTATS_A_MAPS);
 	return 0;
+	/* END LAB: return -ENOSYS; */
 }
 
 static ssize_t kpc_region_read_iter(struct kiocb *iocb, struct iov_iter *to)

@@ -223,6 +223,7 @@ static u32 kpc_ring_state(const struct kpc_ring *r, u32 *fill)
 	return KIPC_RING_DATA;
 }
 
+/* LAB(ring): register a waiter and set the wake flag; unregister it */
 /* Register @wait on @wq, and tell the peers through @flag to wake it. */
 static void kpc_ring_wait_add(wait_queue_head_t *wq,
 			      struct wait_queue_entry *wait, u32 *flag)
@@ -247,6 +248,8 @@ static void kpc_ring_wait_del(wait_queue_head_t *wq,
 	spin_unlock_irq(&wq->lock);
 }
 
+/* END LAB */
+
 /*
  * After a poll_wait() on @wq: ask the peers for wake-ups if anybody waits
  * there, the poller if it registered.  A poll that will not wait (a zero
@@ -262,6 +265,7 @@ static void kpc_ring_poll_flag(wait_queue_head_t *wq, u32 *flag)
 	spin_unlock_irq(&wq->lock);
 }
 
+/* LAB(ring): wake the waiters of @wq; clear the flag if none is left */
 static void kpc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
 {
 	unsigned long irqflags;
@@ -274,8 +278,11 @@ static void kpc_ring_wake_wq(wait_queue_head_t *wq, u32 *flag, __poll_t key)
 	spin_unlock_irqrestore(&wq->lock, irqflags);
 }
 
+/* END LAB */
+
 static long kpc_ring_wake(struct kpc_ring *r, unsigned long events)
 {
+	/* LAB(ring): wake the tasks that wait for @events */
 	if (events & ~(unsigned long)(KIPC_RING_DATA | KIPC_RING_ROOM))
 		return -EINVAL;
 	if (events & KIPC_RING_DATA)
@@ -285,11 +292,13 @@ static long kpc_ring_wake(struct kpc_ring *r, unsigned long events)
 		kpc_ring_wake_wq(&r->room_wq, &r->hdr->wake_room,
 				 EPOLLOUT | EPOLLWRNORM);
 	return 0;
+	/* END LAB: return -ENOSYS; */
 }
 
 static long kpc_ring_wait(struct kpc_ring *r, struct file *file,
 			  struct kipc_ring_wait __user *uarg)
 {
+	/* LAB(ring): sleep until the indices show what @uarg asks for */
 	DEFINE_WAIT(data_wait);
 	DEFINE_WAIT(room_wait);
 	struct kipc_ring_wait w;
@@ -345,6 +354,7 @@ static long kpc_ring_wait(struct kpc_ring *r, struct file *file,
 	kpc_ring_wait_del(&r->data_wq, &data_wait, &r->hdr->wake_data);
 	kpc_ring_wait_del(&r->room_wq, &room_wait, &r->hdr->wake_room);
 	return ret;
+	/* END LAB: return -ENOSYS; */
 }
 
 static long kpc_ring_info(struct kpc_ring *r,
@@ -417,6 +427,7 @@ static __poll_t kpc_ring_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/* LAB(ring): serve a page dropped from the mapping: the VMA operations */
 /*
  * The pages are mapped when the mapping is made; this serves them again to
  * a task that dropped them (madvise(MADV_DONTNEED)).  vm_private_data stays
@@ -437,12 +448,15 @@ static const struct vm_operations_struct kpc_ring_vm_ops = {
 	.fault		= kpc_ring_fault,
 };
 
+/* END LAB */
+
 /*
  * The mapping holds the file (vma->vm_file), and so the ring and its
  * pages, until it goes.
  */
 static int kpc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 {
+	/* LAB(ring): map the ring pages into @vma, all of them, if it may */
 	struct kpc_ring *r = to_ring(kpc_file_object(file));
 
 	/* As for a region: a removed ring takes no new peers. */
@@ -464,6 +478,7 @@ static int kpc_ring_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_ops = &kpc_ring_vm_ops;
 	vma->vm_private_data = r;
 	return vm_map_pages_zero(vma, r->pages, r->npages);
+	/* END LAB: return -ENOSYS; */
 }
 
 static const struct file_operations kpc_ring_fops = {

@@ -324,6 +324,7 @@ static int kpc_sem_perform(struct kpc_sem *s, const struct kipc_sembuf *sops,
 			   u32 nsops, struct kpc_sem_undo *un,
 			    struct pid *pid, u32 *blocking)
 {
+	/* LAB(sem): apply all of @sops or none: 0, 1 to block, or -errno */
 	const struct kipc_sembuf *op;
 	struct kpc_semc *c;
 	int ret = 0;
@@ -378,6 +379,7 @@ static int kpc_sem_perform(struct kpc_sem *s, const struct kipc_sembuf *sops,
 	}
 	s->otime = ktime_get_real();
 	return 0;
+	/* END LAB: return -ENOSYS; */
 }
 
 /* Waiter lists */
@@ -671,6 +673,7 @@ static void kpc_sem_undo_link(struct kpc_sem *s, struct kpc_sem_undo *un)
 static void kpc_sem_undo_apply(struct kpc_sem *s, struct kpc_sem_undo *un,
 			       struct pid *pid)
 {
+	/* LAB(sem): revert the adjustments of @un, clamped to the range */
 	s64 val;
 	u32 i;
 
@@ -686,6 +689,7 @@ static void kpc_sem_undo_apply(struct kpc_sem *s, struct kpc_sem_undo *un,
 		un->adj[i] = 0;
 	}
 	s->otime = ktime_get_real();
+	/* END LAB */
 }
 
 /* Under the set's lock: apply a doomed record, once. */
@@ -1140,6 +1144,7 @@ static int kpc_sem_wait(struct kpc_sem *s, const struct kipc_sembuf *sops,
 			u32 nsops, struct kpc_sem_undo *un, u32 blocking,
 			 struct kpc_deadline *dl, struct kpc_wake *wk)
 {
+	/* LAB(sem): sleep until a waker applies our operations for us */
 	struct kpc_sem_waiter self = {
 		.task = current,
 		.sops = sops,
@@ -1169,6 +1174,7 @@ static int kpc_sem_wait(struct kpc_sem *s, const struct kipc_sembuf *sops,
 			return err;
 		}
 	}
+	/* END LAB: return -ENOSYS; */
 }
 
 static int kpc_sem_do(struct kpc_sem *s, const struct kipc_sembuf *sops,

@@ -37,7 +37,8 @@ die() {
 
 [[ $(id -u) -eq 0 ]] || die "needs root (mmdebstrap, chroot)"
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing (scripts/deps.sh mmdebstrap)"
-git -C "$top" rev-parse --verify -q "$ref^{commit}" >/dev/null || die "no commit $ref to archive"
+# The commit now: HEAD may move while the root is being made.
+ref=$(git -C "$top" rev-parse --verify -q "$ref^{commit}") || die "no commit $ref to archive"
 
 mkdir -p "$CACHE/roots"
 exec 9>"$CACHE/roots/.$suite-pristine.lock"
@@ -45,7 +46,8 @@ flock 9
 if [[ ! -s $tarball ]]; then
 	mirror=$("$here/kernel.sh" mirror)
 	echo "check-fresh: making a pristine $suite root (about a minute)"
-	mmdebstrap --quiet --variant=apt --include=make "$suite" "$tarball.tmp" "$mirror" ||
+	# The format by name: mmdebstrap takes "X.tar.tmp" for a directory.
+	mmdebstrap --quiet --variant=apt --include=make --format=tar "$suite" "$tarball.tmp" "$mirror" ||
 		{ rm -f "$tarball.tmp"; die "mmdebstrap failed"; }
 	mv -f "$tarball.tmp" "$tarball"
 fi

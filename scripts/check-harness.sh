@@ -122,6 +122,55 @@ else
 	skip "deps.sh writes nothing to stdout (needs root: it would ask sudo)"
 fi
 
+# make lab: a region becomes its TODO and stub, the other lab's markers go
+# and its code stays; a marker left open is an error.
+lab_tree() { # DIR
+	mkdir -p "$1/scripts" "$1/kmod" "$1/labs/a" "$1/labs/b"
+	cp "$here/lab.sh" "$1/scripts/"
+	printf 'a\tp\tf.t\t1\nb\tp\tf.u\t1\n' >"$1/labs/weights"
+	echo a >"$1/labs/a/README.md"
+	echo b >"$1/labs/b/README.md"
+	printf '%s\n' 'int f(void)' '{' '	/* LAB(a): write f */' '	return 1;' \
+		'	/* END LAB: return -ENOSYS; */' '}' '/* LAB(b): write g */' \
+		'int g(void) { return 2; }' '/* END LAB */' >"$1/kmod/x.c"
+}
+lab_cut() {
+	local t=$tmp/labtree
+	lab_tree "$t"
+	[[ $("$t/scripts/lab.sh" list | tr '\n' ' ') == "a b " ]] || return 1
+	"$t/scripts/lab.sh" make a "$tmp/lab-a" || return 1
+	printf '%s\n' 'int f(void)' '{' '	/* TODO(a): write f */' '	return -ENOSYS;' \
+		'}' 'int g(void) { return 2; }' | diff -u - "$tmp/lab-a/kmod/x.c" &&
+		[[ $(<"$tmp/lab-a/.lab") == a && -f $tmp/lab-a/LAB.md ]]
+}
+check "lab.sh: a lab's regions become stubs, the other labs' markers go" lab_cut
+
+lab_open() {
+	local t=$tmp/labopen
+	lab_tree "$t"
+	printf '%s\n' '/* LAB(a): never closed */' 'int h;' >"$t/kmod/y.c"
+	! "$t/scripts/lab.sh" check && ! "$t/scripts/lab.sh" make a "$tmp/lab-open"
+}
+check "lab.sh: a LAB without END LAB is an error" lab_open
+
+# results.json: what make grade writes validates, inconsistent scores don't.
+grade_json() {
+	local good=$tmp/good.json bad=$tmp/bad.json
+	cat >"$good" <<-'EOF'
+	{"score": 2, "execution_time": 1, "output": "x",
+	 "tests": [{"name": "a: f.t", "score": 2, "max_score": 2, "status": "passed", "tags": ["a"], "output": ""},
+	           {"name": "a: f.u", "score": 0, "max_score": 1, "status": "failed", "tags": ["a"], "output": ""}]}
+	EOF
+	sed 's/"score": 2, "execution/"score": 3, "execution/' "$good" >"$bad"
+	python3 "$here/grade-json-check.py" "$good" 3 && ! python3 "$here/grade-json-check.py" "$bad" &&
+		! python3 "$here/grade-json-check.py" "$good" 4
+}
+if command -v python3 >/dev/null; then
+	check "grade-json-check.py: a valid results.json passes, a wrong total fails" grade_json
+else
+	skip "grade-json-check.py: no python3"
+fi
+
 echo "1..$n"
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -284,4 +284,61 @@ static inline int kt_recv_fd(int sock)
 	return fd;
 }
 
+/*
+ * KIPC_TEST_ONLY="fixture.test ...": run only the tests named, by the names
+ * the TAP lines give them (make grade runs those its weights file names).
+ * The harness of Linux 6.1 has no filter of its own: this one prunes its
+ * lists of fixtures and tests before it runs them.  Only where the harness
+ * came first, whose TEST_HARNESS_MAIN it wraps.
+ */
+#ifdef TEST_HARNESS_MAIN
+static inline bool kt_only_wanted(const char *only, const char *fixture,
+				  const char *test)
+{
+	size_t fl = strlen(fixture), tl = strlen(test), n;
+	const char *p = only;
+
+	for (;;) {
+		p += strspn(p, " \t\n");
+		if (!*p)
+			return false;
+		n = strcspn(p, " \t\n");
+		if (n == fl + 1 + tl && !strncmp(p, fixture, fl) &&
+		    p[fl] == '.' && !strncmp(p + fl + 1, test, tl))
+			return true;
+		p += n;
+	}
+}
+
+static inline void kt_only(void)
+{
+	const char *only = getenv("KIPC_TEST_ONLY");
+	struct __fixture_metadata *f, **fp;
+	struct __test_metadata *t, **tp;
+
+	if (!only)
+		return;
+	for (fp = &__fixture_list; (f = *fp);) {
+		for (tp = &f->tests; (t = *tp);) {
+			if (kt_only_wanted(only, f->name, t->name))
+				tp = &t->next;
+			else
+				*tp = t->next;
+		}
+		if (f->tests)
+			fp = &f->next;
+		else
+			*fp = f->next;
+	}
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN						\
+	int main(int argc, char **argv)					\
+	{								\
+		kt_only();						\
+		return test_harness_run(argc, argv);			\
+	}
+#endif
+
 #endif /* KIPC_TEST_H */
